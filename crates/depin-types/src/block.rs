@@ -1,0 +1,137 @@
+//! Define blocks: a header that commits to everything, the ordered transactions, the signature.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use depin_crypto::{domain, hash_domain, merkle_root, Hash32, PublicKey, SecretKey, Signature};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{decode_bounded, encode, DecodeError};
+use crate::limits::MAX_BLOCK_BYTES;
+use crate::receipt::Receipt;
+use crate::tx::Transaction;
+
+/// Current block format version.
+pub const BLOCK_VERSION: u16 = 1;
+
+/// A block header (rule B-1). The block id is the hash of its encoding.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// Format version ([`BLOCK_VERSION`]).
+    pub version: u16,
+    /// Chain id.
+    pub chain_id: String,
+    /// Height: 1 for the first block after genesis.
+    pub height: u64,
+    /// Id of the previous block (the genesis id for height 1).
+    pub parent: Hash32,
+    /// Proposer's clock in milliseconds since the Unix epoch; strictly increasing (rule B-2).
+    pub timestamp_ms: u64,
+    /// Who proposed and signed the block; must be a validator in genesis (rule B-3).
+    pub proposer: PublicKey,
+    /// Number of transactions.
+    pub n_txs: u32,
+    /// Merkle root of the encoded transactions, in block order.
+    pub txs_root: Hash32,
+    /// Merkle root of the encoded receipts, in block order.
+    pub receipts_root: Hash32,
+    /// Root of the authenticated state after applying this block.
+    pub state_root: Hash32,
+}
+
+impl BlockHeader {
+    /// The block id.
+    pub fn id(&self) -> Hash32 {
+        hash_domain(domain::BLOCK_ID, &encode(self))
+    }
+}
+
+/// A block: header, transactions, and the proposer's signature over `SIGN_BLOCK || id`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// Transactions in execution order.
+    pub txs: Vec<Transaction>,
+    /// Proposer's signature.
+    pub signature: Signature,
+}
+
+/// The bytes a block signature covers.
+pub fn block_signing_message(id: &Hash32) -> Vec<u8> {
+    let mut m = Vec::with_capacity(domain::SIGN_BLOCK.len() + 32);
+    m.extend_from_slice(domain::SIGN_BLOCK);
+    m.extend_from_slice(id.as_bytes());
+    m
+}
+
+/// Merkle root over transactions.
+pub fn txs_root(txs: &[Transaction]) -> Hash32 {
+    merkle_root(txs.iter().map(encode))
+}
+
+/// Merkle root over receipts.
+pub fn receipts_root(receipts: &[Receipt]) -> Hash32 {
+    merkle_root(receipts.iter().map(encode))
+}
+
+impl Block {
+    /// Sign a header and wrap it with its transactions.
+    pub fn seal(header: BlockHeader, txs: Vec<Transaction>, key: &SecretKey) -> Block {
+        let signature = key.sign(&block_signing_message(&header.id()));
+        Block { header, txs, signature }
+    }
+
+    /// The block id.
+    pub fn id(&self) -> Hash32 {
+        self.header.id()
+    }
+
+    /// True if the signature verifies under the header's proposer key.
+    pub fn signature_ok(&self) -> bool {
+        self.header
+            .proposer
+            .verify(&block_signing_message(&self.id()), &self.signature)
+            .is_ok()
+    }
+
+    /// Canonical bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// Decode, bounded by [`MAX_BLOCK_BYTES`].
+    pub fn decode(bytes: &[u8]) -> Result<Block, DecodeError> {
+        let block: Block = decode_bounded(bytes, MAX_BLOCK_BYTES)?;
+        for tx in &block.txs {
+            tx.check_structure()?;
+        }
+        Ok(block)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use depin_crypto::Scheme;
+
+    #[test]
+    fn header_encoding_fixture_never_changes() {
+        let key = SecretKey::from_seeds(Scheme::Ed25519, &[3; 32]).unwrap();
+        let header = BlockHeader {
+            version: BLOCK_VERSION,
+            chain_id: "depin-fixture".into(),
+            height: 42,
+            parent: Hash32([5; 32]),
+            timestamp_ms: 1_700_000_000_000,
+            proposer: key.public_key(),
+            n_txs: 0,
+            txs_root: txs_root(&[]),
+            receipts_root: receipts_root(&[]),
+            state_root: Hash32([6; 32]),
+        };
+        assert_eq!(header.id().to_hex(), HEADER_FIXTURE_ID);
+        let block = Block::seal(header, vec![], &key);
+        assert!(block.signature_ok());
+        assert_eq!(Block::decode(&block.encode()).unwrap(), block);
+    }
+    const HEADER_FIXTURE_ID: &str = "f8339653a0163cf7ac7aeb6c9f61610c0b8848795310133ba1ac44052acc01ad";
+}

@@ -1,0 +1,24 @@
+//! Define depin's ledger data types and their canonical binary encoding.
+//!
+//! Everything signed, hashed or persisted is encoded with borsh (fixed-width little-endian
+//! integers, u32 length prefixes, one-byte enum tags) and decoded only through [`codec`], which
+//! bounds the input size first. JSON forms exist for the API edge; in them amounts are decimal
+//! strings and bytes are hex, because JavaScript corrupts large numbers.
+
+pub mod amount;
+pub mod block;
+pub mod codec;
+pub mod genesis;
+pub mod limits;
+pub mod receipt;
+pub mod state_key;
+pub mod tx;
+
+pub use amount::Amount;
+pub use block::{Block, BlockHeader};
+pub use codec::DecodeError;
+pub use genesis::{Genesis, GenesisAccount, GenesisError, Params};
+pub use receipt::{Receipt, RejectReason, TxOutcome};
+pub use tx::{Transaction, TxBody, TxContent};
+
+pub use depin_crypto::{Address, Hash32, PublicKey, Scheme, SecretKey, Signature};

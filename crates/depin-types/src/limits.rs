@@ -1,0 +1,16 @@
+//! Name every upper bound on externally supplied data (spec: "limits").
+//!
+//! A decoder or queue fed from outside checks one of these before allocating.
+
+/// Largest encoded transaction accepted anywhere (a hybrid-signed transfer is about 5.3 KiB).
+pub const MAX_TX_BYTES: usize = 16 * 1024;
+/// Largest encoded block accepted from storage or a peer.
+pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Longest chain id.
+pub const MAX_CHAIN_ID_LEN: usize = 64;
+/// Hard ceiling for the `max_block_txs` parameter.
+pub const MAX_BLOCK_TXS_CEILING: u32 = 100_000;
+/// Largest genesis file read from disk.
+pub const MAX_GENESIS_BYTES: usize = 16 * 1024 * 1024;
+/// Most accounts in a genesis file.
+pub const MAX_GENESIS_ACCOUNTS: usize = 1_000_000;
