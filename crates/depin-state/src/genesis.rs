@@ -1,0 +1,23 @@
+//! Build the initial state from a genesis document (rules G-1 to G-3).
+
+use depin_types::codec::encode;
+use depin_types::state_key::{account_key, Account, Supply, CHAIN_ID_KEY, PARAMS_KEY, SUPPLY_KEY};
+use depin_types::{Genesis, GenesisError};
+
+use crate::overlay::ChangeSet;
+
+/// The state changes that create the genesis state (applied at version 0).
+pub fn genesis_changes(genesis: &Genesis) -> Result<ChangeSet, GenesisError> {
+    genesis.validate()?; // rule G-1
+    let mut changes = ChangeSet::new();
+    let total = genesis.total_supply()?;
+    changes.insert(CHAIN_ID_KEY.to_vec(), Some(encode(&genesis.chain_id)));
+    changes.insert(PARAMS_KEY.to_vec(), Some(encode(&genesis.params))); // rule G-2
+    let supply = Supply { total, genesis: total, ..Supply::default() };
+    changes.insert(SUPPLY_KEY.to_vec(), Some(encode(&supply))); // rule G-3
+    for a in &genesis.accounts {
+        let account = Account { balance: a.balance, nonce: 0 };
+        changes.insert(account_key(&a.address), Some(encode(&account)));
+    }
+    Ok(changes)
+}

@@ -1,0 +1,20 @@
+//! Apply blocks to state: the pure, deterministic depin state machine.
+//!
+//! **Invariant:** no I/O, no async, no threads, no clock, no randomness, no floating point,
+//! no hash-ordered iteration (enforced by `clippy.toml`). Time arrives as a block field;
+//! signature verdicts arrive as input (computed in parallel at the edge by a pure function).
+//! A bad transaction becomes a receipt with a typed reason; `Err` means the storage under the
+//! machine failed, which is fatal for the block. Rules are numbered in
+//! `docs/spec/state-machine.md` and cited as `// rule X-n`.
+
+mod accounts;
+mod fees;
+mod genesis;
+mod machine;
+mod mem;
+mod overlay;
+
+pub use genesis::genesis_changes;
+pub use machine::{apply_txs, BlockContext, Executed};
+pub use mem::{check_conservation, MemState};
+pub use overlay::{ChangeSet, Overlay, StateRead, StorageFault};

@@ -1,0 +1,66 @@
+//! Hold state in memory for unit and property tests, and check conservation over it.
+//!
+//! Not used by the node: the node's state lives in redb (depin-ledger).
+
+use std::collections::BTreeMap;
+
+use depin_types::state_key::{Account, Supply, ACCOUNT_PREFIX, SUPPLY_KEY};
+use depin_types::Amount;
+
+use crate::overlay::{ChangeSet, StateRead, StorageFault};
+
+/// A state held in a `BTreeMap`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemState {
+    /// All key/value pairs.
+    pub map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemState {
+    /// Apply a change set.
+    pub fn apply(&mut self, changes: &ChangeSet) {
+        for (k, v) in changes {
+            match v {
+                Some(v) => self.map.insert(k.clone(), v.clone()),
+                None => self.map.remove(k),
+            };
+        }
+    }
+}
+
+impl StateRead for MemState {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
+        Ok(self.map.get(key).cloned())
+    }
+}
+
+/// Rule S-1: the sum of all balances equals total supply, and total supply equals
+/// genesis + minted − burned.
+pub fn check_conservation(state: &MemState) -> Result<(), String> {
+    let supply: Supply = state
+        .map
+        .get(SUPPLY_KEY)
+        .map(|b| borsh::from_slice(b).map_err(|e| e.to_string()))
+        .transpose()?
+        .ok_or("no supply record")?;
+    let mut sum = Amount::ZERO;
+    for (k, v) in state.map.range(ACCOUNT_PREFIX.to_vec()..) {
+        if !k.starts_with(ACCOUNT_PREFIX) {
+            break;
+        }
+        let a: Account = borsh::from_slice(v).map_err(|e| e.to_string())?;
+        sum = sum.checked_add(a.balance).ok_or("balance sum overflows")?;
+    }
+    if sum != supply.total {
+        return Err(format!("sum of balances {sum} != total supply {}", supply.total));
+    }
+    let expected = supply
+        .genesis
+        .checked_add(supply.minted)
+        .and_then(|x| x.checked_sub(supply.burned))
+        .ok_or("supply bookkeeping overflows")?;
+    if expected != supply.total {
+        return Err(format!("genesis + minted - burned = {expected} != total {}", supply.total));
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Read committed state through a write overlay that collects one block's changes.
+
+use std::collections::BTreeMap;
+
+use borsh::BorshDeserialize;
+use depin_types::codec::encode;
+use depin_types::state_key::{account_key, Account, Supply, CHAIN_ID_KEY, PARAMS_KEY, SUPPLY_KEY};
+use depin_types::{Address, Params};
+
+/// One block's state changes: key → new value, or `None` to delete. Ordered for determinism.
+pub type ChangeSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// The storage under the state machine failed or holds bytes that do not decode. Fatal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("storage fault: {0}")]
+pub struct StorageFault(pub String);
+
+/// Read access to committed state.
+pub trait StateRead {
+    /// The value under `key`, if any.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault>;
+}
+
+/// Committed state plus the changes made so far in this block.
+pub struct Overlay<'a, R: StateRead + ?Sized> {
+    base: &'a R,
+    changes: ChangeSet,
+}
+
+impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'a R) -> Self {
+        Overlay { base, changes: ChangeSet::new() }
+    }
+
+    /// The collected changes.
+    pub fn into_changes(self) -> ChangeSet {
+        self.changes
+    }
+
+    /// Raw read through the overlay.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
+        match self.changes.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => self.base.get(key),
+        }
+    }
+
+    /// Raw write.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.changes.insert(key, Some(value));
+    }
+
+    fn typed<T: BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StorageFault> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(bytes) => borsh::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}"))),
+        }
+    }
+
+    /// An account, or the empty account if absent.
+    pub fn account(&self, address: &Address) -> Result<Account, StorageFault> {
+        Ok(self.typed(&account_key(address))?.unwrap_or_default())
+    }
+
+    /// Write an account (rule S-2: accounts are kept once created, even at zero balance, so
+    /// that their nonce survives).
+    pub fn set_account(&mut self, address: &Address, account: &Account) {
+        self.put(account_key(address), encode(account));
+    }
+
+    /// The supply record.
+    pub fn supply(&self) -> Result<Supply, StorageFault> {
+        self.typed(SUPPLY_KEY)?
+            .ok_or_else(|| StorageFault("supply record missing: state has no genesis".into()))
+    }
+
+    /// Write the supply record.
+    pub fn set_supply(&mut self, supply: &Supply) {
+        self.put(SUPPLY_KEY.to_vec(), encode(supply));
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> Result<Params, StorageFault> {
+        self.typed(PARAMS_KEY)?
+            .ok_or_else(|| StorageFault("params record missing: state has no genesis".into()))
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Result<String, StorageFault> {
+        self.typed(CHAIN_ID_KEY)?
+            .ok_or_else(|| StorageFault("chain id missing: state has no genesis".into()))
+    }
+}

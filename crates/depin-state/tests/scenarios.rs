@@ -1,0 +1,193 @@
+//! Scenario tests: one per rule and rejection reason of the accounts and fees modules.
+
+use depin_state::{apply_txs, check_conservation, genesis_changes, BlockContext, MemState};
+use depin_types::genesis::GenesisValidator;
+use depin_types::state_key::{account_key, Account};
+use depin_types::{
+    Address, Amount, Genesis, GenesisAccount, Params, Receipt, RejectReason, Scheme, SecretKey,
+    Transaction, TxBody, TxContent, TxOutcome,
+};
+
+const CHAIN: &str = "depin-scenario";
+
+fn key(i: u8) -> SecretKey {
+    SecretKey::from_seeds(Scheme::Ed25519, &[i; 32]).unwrap()
+}
+
+fn genesis(min_fee: u128) -> MemState {
+    let g = Genesis {
+        chain_id: CHAIN.into(),
+        genesis_time_ms: 0,
+        params: Params { min_fee: Amount(min_fee), max_block_txs: 100 },
+        validators: vec![GenesisValidator { name: "v".into(), public_key: key(200).public_key() }],
+        accounts: (1..=3)
+            .map(|i| GenesisAccount { address: key(i).public_key().address(), balance: Amount(1_000) })
+            .collect(),
+    };
+    let mut st = MemState::default();
+    st.apply(&genesis_changes(&g).unwrap());
+    st
+}
+
+fn tx(signer: u8, nonce: u64, fee: u128, body: TxBody) -> Transaction {
+    TxContent { chain_id: CHAIN.into(), signer: key(signer).public_key(), nonce, fee: Amount(fee), body }
+        .sign(&key(signer))
+}
+
+fn transfer(to: u8, amount: u128) -> TxBody {
+    TxBody::Transfer { to: key(to).public_key().address(), amount: Amount(amount) }
+}
+
+fn run(st: &mut MemState, txs: &[Transaction]) -> Vec<Receipt> {
+    let ok: Vec<bool> = txs.iter().map(Transaction::signature_ok).collect();
+    let out = apply_txs(st, &BlockContext { height: 1, timestamp_ms: 1 }, txs, &ok).unwrap();
+    st.apply(&out.changes);
+    check_conservation(st).unwrap();
+    out.receipts
+}
+
+fn account(st: &MemState, i: u8) -> Account {
+    let addr: Address = key(i).public_key().address();
+    st.map.get(&account_key(&addr)).map(|b| borsh::from_slice(b).unwrap()).unwrap_or_default()
+}
+
+fn reason(r: &Receipt) -> Option<&RejectReason> {
+    match &r.outcome {
+        TxOutcome::Applied => None,
+        TxOutcome::Rejected { reason } => Some(reason),
+    }
+}
+
+#[test]
+fn transfer_moves_funds_burns_the_fee_and_advances_the_nonce() {
+    let mut st = genesis(2);
+    let r = run(&mut st, &[tx(1, 0, 2, transfer(2, 100))]);
+    assert!(r[0].applied());
+    assert_eq!(r[0].fee_paid, Amount(2));
+    assert_eq!(account(&st, 1), Account { balance: Amount(898), nonce: 1 });
+    assert_eq!(account(&st, 2).balance, Amount(1_100));
+}
+
+#[test]
+fn transfer_to_a_new_account_creates_it() {
+    let mut st = genesis(0);
+    assert!(run(&mut st, &[tx(1, 0, 0, transfer(9, 5))])[0].applied());
+    assert_eq!(account(&st, 9), Account { balance: Amount(5), nonce: 0 });
+}
+
+#[test]
+fn rejects_transaction_signed_by_another_key() {
+    let mut st = genesis(0);
+    let mut t = tx(1, 0, 0, transfer(2, 1));
+    t.signature = key(2).sign(b"not this");
+    let before = st.clone();
+    assert_eq!(reason(&run(&mut st, &[t])[0]), Some(&RejectReason::BadSignature));
+    assert_eq!(st, before, "an unsigned transaction changes nothing");
+}
+
+#[test]
+fn rejects_transaction_for_another_chain() {
+    let mut st = genesis(0);
+    let t = TxContent {
+        chain_id: "other".into(),
+        signer: key(1).public_key(),
+        nonce: 0,
+        fee: Amount(0),
+        body: transfer(2, 1),
+    }
+    .sign(&key(1));
+    let r = run(&mut st, &[t]);
+    assert!(matches!(reason(&r[0]), Some(RejectReason::WrongChainId { .. })));
+    assert_eq!(account(&st, 1).nonce, 0);
+}
+
+#[test]
+fn rejects_replayed_nonce_without_charging() {
+    let mut st = genesis(1);
+    let t = tx(1, 0, 1, transfer(2, 10));
+    let r = run(&mut st, &[t.clone(), t]);
+    assert!(r[0].applied());
+    assert_eq!(reason(&r[1]), Some(&RejectReason::BadNonce { expected: 1, got: 0 }));
+    assert_eq!(r[1].fee_paid, Amount(0));
+    assert_eq!(account(&st, 1), Account { balance: Amount(989), nonce: 1 });
+}
+
+#[test]
+fn rejects_nonce_from_the_future() {
+    let mut st = genesis(0);
+    let r = run(&mut st, &[tx(1, 5, 0, transfer(2, 10))]);
+    assert_eq!(reason(&r[0]), Some(&RejectReason::BadNonce { expected: 0, got: 5 }));
+}
+
+#[test]
+fn rejects_fee_under_the_minimum() {
+    let mut st = genesis(3);
+    let r = run(&mut st, &[tx(1, 0, 2, transfer(2, 10))]);
+    assert_eq!(reason(&r[0]), Some(&RejectReason::FeeTooLow { min_fee: Amount(3) }));
+    assert_eq!(account(&st, 1).nonce, 0);
+}
+
+#[test]
+fn rejects_fee_larger_than_the_balance() {
+    let mut st = genesis(0);
+    let r = run(&mut st, &[tx(1, 0, 5_000, transfer(2, 10))]);
+    assert_eq!(reason(&r[0]), Some(&RejectReason::CannotPayFee { balance: Amount(1_000) }));
+}
+
+#[test]
+fn insufficient_funds_still_charges_the_fee_and_uses_the_nonce() {
+    let mut st = genesis(1);
+    let r = run(&mut st, &[tx(1, 0, 1, transfer(2, 1_000))]);
+    assert_eq!(
+        reason(&r[0]),
+        Some(&RejectReason::InsufficientFunds { balance: Amount(999), amount: Amount(1_000) })
+    );
+    assert_eq!(r[0].fee_paid, Amount(1));
+    assert_eq!(account(&st, 1), Account { balance: Amount(999), nonce: 1 });
+    assert_eq!(account(&st, 2).balance, Amount(1_000));
+}
+
+#[test]
+fn rejects_zero_amount_and_self_transfer() {
+    let mut st = genesis(0);
+    let r = run(&mut st, &[tx(1, 0, 0, transfer(2, 0)), tx(1, 1, 0, transfer(1, 5))]);
+    assert_eq!(reason(&r[0]), Some(&RejectReason::ZeroAmount));
+    assert_eq!(reason(&r[1]), Some(&RejectReason::SelfTransfer));
+}
+
+#[test]
+fn burn_reduces_total_supply() {
+    let mut st = genesis(0);
+    let r = run(&mut st, &[tx(1, 0, 0, TxBody::Burn { amount: Amount(400) })]);
+    assert!(r[0].applied());
+    assert_eq!(account(&st, 1).balance, Amount(600));
+    // check_conservation (inside run) proves total = 3000 - 400 matches the balances.
+}
+
+#[test]
+fn a_chain_of_nonces_in_one_block_applies_in_order() {
+    let mut st = genesis(0);
+    let txs: Vec<_> = (0..5).map(|n| tx(1, n, 0, transfer(2, 1))).collect();
+    assert!(run(&mut st, &txs).iter().all(Receipt::applied));
+    assert_eq!(account(&st, 1), Account { balance: Amount(995), nonce: 5 });
+}
+
+#[test]
+fn hybrid_and_ml_dsa_accounts_transact() {
+    for scheme in [Scheme::MlDsa65, Scheme::Hybrid] {
+        let k = SecretKey::generate(scheme).unwrap();
+        let mut st = genesis(0);
+        let fund = tx(1, 0, 0, TxBody::Transfer { to: k.public_key().address(), amount: Amount(50) });
+        assert!(run(&mut st, &[fund])[0].applied());
+        let back = TxContent {
+            chain_id: CHAIN.into(),
+            signer: k.public_key(),
+            nonce: 0,
+            fee: Amount(0),
+            body: transfer(3, 20),
+        }
+        .sign(&k);
+        assert!(run(&mut st, &[back])[0].applied(), "{scheme}");
+        assert_eq!(account(&st, 3).balance, Amount(1_020));
+    }
+}
