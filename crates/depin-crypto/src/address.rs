@@ -19,7 +19,7 @@ use crate::keys::{PublicKey, Scheme};
 pub const ADDRESS_HRP: &str = "depin";
 
 /// An account address: which scheme, and the hash of the public key.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize)]
 pub struct Address {
     scheme_tag: u8,
     hash: [u8; 32],
@@ -73,6 +73,16 @@ impl Address {
     }
 }
 
+impl BorshDeserialize for Address {
+    fn deserialize_reader<R: std::io::Read>(r: &mut R) -> std::io::Result<Self> {
+        let mut bytes = [0u8; 33];
+        r.read_exact(&mut bytes)?;
+        // The tag must name a scheme: an address no key can control is not an address.
+        Address::from_bytes(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hrp = Hrp::parse(ADDRESS_HRP).expect("invariant: constant hrp is valid");
@@ -91,6 +101,14 @@ impl fmt::Debug for Address {
 impl FromStr for Address {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // bech32m allows an all-uppercase form (e.g. for QR codes); mixed case is an error.
+        let lowered;
+        let s = if s.bytes().any(|b| b.is_ascii_lowercase()) {
+            s
+        } else {
+            lowered = s.to_ascii_lowercase();
+            lowered.as_str()
+        };
         let checked = CheckedHrpstring::new::<Bech32m>(s)
             .map_err(|e| AddressError::Encoding(e.to_string()))?;
         if checked.hrp().as_str() != ADDRESS_HRP {
@@ -129,6 +147,17 @@ mod tests {
             assert_eq!(text.parse::<Address>().unwrap(), a);
             assert_eq!(a.scheme(), scheme);
         }
+    }
+
+    #[test]
+    fn uppercase_form_parses_and_unknown_tags_do_not_decode() {
+        let a = SecretKey::generate(Scheme::Ed25519).unwrap().public_key().address();
+        assert_eq!(a.to_string().to_uppercase().parse::<Address>().unwrap(), a);
+        let mut raw = a.to_bytes();
+        raw[0] = 9;
+        assert!(borsh::from_slice::<Address>(&raw).is_err());
+        raw[0] = 0;
+        assert!(borsh::from_slice::<Address>(&raw).is_err());
     }
 
     #[test]

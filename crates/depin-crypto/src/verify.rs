@@ -37,6 +37,11 @@ where
 /// An Ed25519 batch verifier (random linear combination; about twice as fast per signature as
 /// single verification). A batch either verifies as a whole or not; callers that need per-item
 /// verdicts fall back to single verification when a batch fails.
+///
+/// Batch verification uses the cofactored equation, which can accept a crafted signature that
+/// strict single verification rejects (small-order components). Weak keys are refused here;
+/// consensus paths use [`crate::PublicKey::verify`] (strict) and use batches only as a
+/// pre-filter whose success is not final (docs/adr/0003).
 pub struct Ed25519Batch;
 
 impl Ed25519Batch {
@@ -49,6 +54,9 @@ impl Ed25519Batch {
         else {
             return false;
         };
+        if keys.iter().any(ed25519_dalek::VerifyingKey::is_weak) {
+            return false;
+        }
         let sigs: Vec<_> = signatures.iter().map(ed25519_dalek::Signature::from_bytes).collect();
         ed25519_dalek::verify_batch(messages, &sigs, &keys).is_ok()
     }

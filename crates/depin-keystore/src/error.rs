@@ -44,7 +44,9 @@ pub enum KeystoreError {
         mode: u32,
     },
     /// A plaintext (unencrypted) key file was opened without allowing plaintext keys.
-    #[error("the key file is not encrypted; plaintext keys are allowed on development networks only")]
+    #[error(
+        "the key file is not encrypted; plaintext keys are allowed on development networks only"
+    )]
     PlaintextRefused,
     /// A key name outside `[a-zA-Z0-9_-]{1,64}`.
     #[error("invalid key name {0:?}: use 1 to 64 of a-z, A-Z, 0-9, '_' and '-'")]

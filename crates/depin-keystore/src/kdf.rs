@@ -26,7 +26,11 @@ pub struct Kdf {
 impl Default for Kdf {
     /// The production parameters: 64 MiB, 3 passes, 1 lane.
     fn default() -> Self {
-        Kdf { m_cost_kib: 64 * 1024, t_cost: 3, p_cost: 1 }
+        Kdf {
+            m_cost_kib: 64 * 1024,
+            t_cost: 3,
+            p_cost: 1,
+        }
     }
 }
 
@@ -36,19 +40,35 @@ impl Kdf {
     /// For tests only: a key file written with these is barely protected against password
     /// guessing. Never use them for real keys, including development networks' homes.
     pub fn fast_for_tests() -> Self {
-        Kdf { m_cost_kib: Params::MIN_M_COST, t_cost: 1, p_cost: 1 }
+        Kdf {
+            m_cost_kib: Params::MIN_M_COST,
+            t_cost: 1,
+            p_cost: 1,
+        }
     }
 
     /// Check the parameters are within the accepted bounds (Argon2's minimums, and caps of
     /// 1 GiB memory, 16 passes and 16 lanes).
     pub fn validate(&self) -> Result<(), KeystoreError> {
-        let Kdf { m_cost_kib, t_cost, p_cost } = *self;
+        let Kdf {
+            m_cost_kib,
+            t_cost,
+            p_cost,
+        } = *self;
         let ok = (1..=MAX_P_COST).contains(&p_cost)
             && (1..=MAX_T_COST).contains(&t_cost)
             && m_cost_kib >= Params::MIN_M_COST
             && m_cost_kib >= 8 * p_cost
             && m_cost_kib <= MAX_M_COST_KIB;
-        if ok { Ok(()) } else { Err(KeystoreError::BadKdf { m_cost_kib, t_cost, p_cost }) }
+        if ok {
+            Ok(())
+        } else {
+            Err(KeystoreError::BadKdf {
+                m_cost_kib,
+                t_cost,
+                p_cost,
+            })
+        }
     }
 
     /// Derive a 32-byte key from `password` and `salt`.
@@ -58,13 +78,14 @@ impl Kdf {
         salt: &[u8],
     ) -> Result<Zeroizing<[u8; 32]>, KeystoreError> {
         self.validate()?;
-        let params = Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32)).map_err(
-            |_| KeystoreError::BadKdf {
-                m_cost_kib: self.m_cost_kib,
-                t_cost: self.t_cost,
-                p_cost: self.p_cost,
-            },
-        )?;
+        let params =
+            Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32)).map_err(|_| {
+                KeystoreError::BadKdf {
+                    m_cost_kib: self.m_cost_kib,
+                    t_cost: self.t_cost,
+                    p_cost: self.p_cost,
+                }
+            })?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut key = Zeroizing::new([0u8; 32]);
         argon
@@ -83,15 +104,46 @@ mod tests {
         Kdf::default().validate().unwrap();
         Kdf::fast_for_tests().validate().unwrap();
         for bad in [
-            Kdf { m_cost_kib: 4, t_cost: 1, p_cost: 1 },
-            Kdf { m_cost_kib: 2 * 1024 * 1024, t_cost: 1, p_cost: 1 },
-            Kdf { m_cost_kib: 64, t_cost: 0, p_cost: 1 },
-            Kdf { m_cost_kib: 64, t_cost: 17, p_cost: 1 },
-            Kdf { m_cost_kib: 64, t_cost: 1, p_cost: 0 },
-            Kdf { m_cost_kib: 64, t_cost: 1, p_cost: 17 },
-            Kdf { m_cost_kib: 8, t_cost: 1, p_cost: 2 },
+            Kdf {
+                m_cost_kib: 4,
+                t_cost: 1,
+                p_cost: 1,
+            },
+            Kdf {
+                m_cost_kib: 2 * 1024 * 1024,
+                t_cost: 1,
+                p_cost: 1,
+            },
+            Kdf {
+                m_cost_kib: 64,
+                t_cost: 0,
+                p_cost: 1,
+            },
+            Kdf {
+                m_cost_kib: 64,
+                t_cost: 17,
+                p_cost: 1,
+            },
+            Kdf {
+                m_cost_kib: 64,
+                t_cost: 1,
+                p_cost: 0,
+            },
+            Kdf {
+                m_cost_kib: 64,
+                t_cost: 1,
+                p_cost: 17,
+            },
+            Kdf {
+                m_cost_kib: 8,
+                t_cost: 1,
+                p_cost: 2,
+            },
         ] {
-            assert!(matches!(bad.validate(), Err(KeystoreError::BadKdf { .. })), "{bad:?}");
+            assert!(
+                matches!(bad.validate(), Err(KeystoreError::BadKdf { .. })),
+                "{bad:?}"
+            );
             assert!(bad.derive(b"pw", &[0; 16]).is_err());
         }
     }

@@ -16,6 +16,6 @@ mod kdf;
 mod store;
 
 pub use error::KeystoreError;
-pub use file::{from_seed_hex, reencrypt, KeyFile, KEY_FILE_VERSION, MAX_KEY_FILE_BYTES};
+pub use file::{KEY_FILE_VERSION, KeyFile, MAX_KEY_FILE_BYTES, from_seed_hex, reencrypt};
 pub use kdf::Kdf;
-pub use store::{validate_name, Keystore, MAX_NAME_LEN};
+pub use store::{Keystore, MAX_NAME_LEN, validate_name};

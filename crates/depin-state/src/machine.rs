@@ -11,7 +11,7 @@ use crate::overlay::{ChangeSet, Overlay, StateRead, StorageFault};
 pub struct BlockContext {
     /// Block height.
     pub height: u64,
-    /// Block timestamp (proposer clock, checked monotonic by the ledger), ms since Unix epoch.
+    /// Block timestamp (proposer clock, checked strictly increasing by the node's verify step, rule B-2), ms since Unix epoch.
     pub timestamp_ms: u64,
 }
 
@@ -76,7 +76,9 @@ fn apply_tx<R: StateRead + ?Sized>(
         return reject(RejectReason::WrongChainId { expected: chain_id.to_string() }); // rule T-3
     }
     let sender = c.sender();
-    let account = st.account(&sender)?;
+    let Some(account) = st.existing_account(&sender)? else {
+        return reject(RejectReason::UnknownAccount); // rule A-4
+    };
     if c.nonce != account.nonce {
         return reject(RejectReason::BadNonce { expected: account.nonce, got: c.nonce }); // rule T-4
     }

@@ -65,6 +65,11 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
         Ok(self.typed(&account_key(address))?.unwrap_or_default())
     }
 
+    /// An account, or `None` if it was never created (rule A-4).
+    pub fn existing_account(&self, address: &Address) -> Result<Option<Account>, StorageFault> {
+        self.typed(&account_key(address))
+    }
+
     /// Write an account (rule S-2: accounts are kept once created, even at zero balance, so
     /// that their nonce survives).
     pub fn set_account(&mut self, address: &Address, account: &Account) {

@@ -156,6 +156,15 @@ fn rejects_zero_amount_and_self_transfer() {
 }
 
 #[test]
+fn rejects_sender_that_was_never_funded_without_creating_state() {
+    let mut st = genesis(0);
+    let before = st.clone();
+    let r = run(&mut st, &[tx(50, 0, 0, transfer(1, 1))]);
+    assert_eq!(reason(&r[0]), Some(&RejectReason::UnknownAccount));
+    assert_eq!(st, before);
+}
+
+#[test]
 fn burn_reduces_total_supply() {
     let mut st = genesis(0);
     let r = run(&mut st, &[tx(1, 0, 0, TxBody::Burn { amount: Amount(400) })]);

@@ -81,7 +81,7 @@ pub enum GenesisError {
 impl Genesis {
     /// The genesis id.
     pub fn id(&self) -> Hash32 {
-        hash_domain(domain::BLOCK_ID, &encode(self))
+        hash_domain(domain::GENESIS_ID, &encode(self))
     }
 
     /// Total genesis supply.

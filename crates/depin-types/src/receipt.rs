@@ -48,6 +48,9 @@ pub enum RejectReason {
     SelfTransfer,
     /// the recipient's balance would overflow u128.
     BalanceOverflow,
+    /// the sender account does not exist (was never funded); nothing is charged, so a
+    /// fresh key cannot create state for free.
+    UnknownAccount,
 }
 
 impl RejectReason {
@@ -63,6 +66,7 @@ impl RejectReason {
             RejectReason::InsufficientFunds { .. } => "insufficient_funds",
             RejectReason::SelfTransfer => "self_transfer",
             RejectReason::BalanceOverflow => "balance_overflow",
+            RejectReason::UnknownAccount => "unknown_account",
         }
     }
 

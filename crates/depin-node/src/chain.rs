@@ -1,0 +1,236 @@
+//! Propose, verify and finalize blocks: the port that every sequencer drives.
+//!
+//! The local sequencer calls `propose` then `finalize`; a BFT engine calls `propose` on the
+//! leader, `verify` on the others and `finalize` once a block is final. Replay (audit, repair)
+//! is `verify` + `finalize` over the block log. All three run the same state machine.
+
+use std::collections::BTreeSet;
+
+use depin_crypto::verify_all_parallel;
+use depin_ledger::authstate::JmtStaged;
+use depin_ledger::{Head, Ledger, LedgerError};
+use depin_state::{apply_txs, BlockContext};
+use depin_types::block::{receipts_root, txs_root, BLOCK_VERSION};
+use depin_types::{Block, BlockHeader, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction};
+
+/// A block executed against the head and ready to finalize.
+pub struct Proposal {
+    /// The signed block.
+    pub block: Block,
+    /// Its receipts.
+    pub receipts: Vec<Receipt>,
+    staged: JmtStaged,
+}
+
+/// A durably committed block.
+pub struct Committed {
+    /// The new head.
+    pub head: Head,
+    /// The block.
+    pub block: Block,
+    /// Its receipts.
+    pub receipts: Vec<Receipt>,
+}
+
+/// Why a block was refused by `verify` (rules B-1 to B-4).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockRejected {
+    /// B-1: wrong chain id or format version.
+    #[error("block is for chain {0:?} or an unknown format")]
+    WrongChain(String),
+    /// B-1: does not extend the head.
+    #[error("block {height} does not extend head {head_height} ({head_id})")]
+    NotNext {
+        /// Block height.
+        height: u64,
+        /// Head height.
+        head_height: u64,
+        /// Head id.
+        head_id: Hash32,
+    },
+    /// B-2: timestamp not after the parent's.
+    #[error("timestamp {got} is not after the parent's {parent}")]
+    TimestampNotIncreasing {
+        /// Block timestamp.
+        got: u64,
+        /// Parent timestamp.
+        parent: u64,
+    },
+    /// B-3: proposer is not a validator.
+    #[error("proposer is not a validator")]
+    UnknownProposer,
+    /// B-3: the block signature does not verify.
+    #[error("block signature does not verify")]
+    BadSignature,
+    /// B-4: transaction count wrong or over the limit.
+    #[error("transaction count {0} does not match the header or exceeds max_block_txs")]
+    TxCount(usize),
+    /// B-1: a root in the header differs from re-execution.
+    #[error("{which} root mismatch: header {header}, computed {computed}")]
+    RootMismatch {
+        /// Which root.
+        which: &'static str,
+        /// In the header.
+        header: Hash32,
+        /// Recomputed.
+        computed: Hash32,
+    },
+}
+
+/// The chain: ledger, genesis rules and (optionally) this node's signing key.
+pub struct Chain {
+    ledger: Ledger,
+    genesis: Genesis,
+    validators: BTreeSet<PublicKey>,
+    key: Option<SecretKey>,
+}
+
+impl Chain {
+    /// A chain over `ledger`. `key` signs proposals; a node without a key can only verify.
+    pub fn new(ledger: Ledger, genesis: Genesis, key: Option<SecretKey>) -> Chain {
+        let validators = genesis.validators.iter().map(|v| v.public_key.clone()).collect();
+        Chain { ledger, genesis, validators, key }
+    }
+
+    /// The ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The genesis document.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The signing key's public half, if this node can propose.
+    pub fn public_key(&self) -> Option<PublicKey> {
+        self.key.as_ref().map(SecretKey::public_key)
+    }
+
+    /// Execute `txs` on the head and build a signed block. `sig_ok` are the signature verdicts
+    /// (from mempool admission). `now_ms` is the proposer's clock; the timestamp is bumped to
+    /// parent + 1 if the clock is behind (rule B-2).
+    pub fn propose(
+        &self,
+        txs: Vec<Transaction>,
+        sig_ok: &[bool],
+        now_ms: u64,
+    ) -> Result<Proposal, LedgerError> {
+        let key = self.key.as_ref().expect("invariant: only a node with a key proposes");
+        let head = self.ledger.head()?;
+        let timestamp_ms = now_ms.max(head.timestamp_ms + 1);
+        let height = head.height + 1;
+        let (receipts, staged, state_root) = self.execute(height, timestamp_ms, &txs, sig_ok)?;
+        let header = BlockHeader {
+            version: BLOCK_VERSION,
+            chain_id: self.genesis.chain_id.clone(),
+            height,
+            parent: head.block_id,
+            timestamp_ms,
+            proposer: key.public_key(),
+            n_txs: u32::try_from(txs.len()).expect("invariant: block size is bounded by max_block_txs"),
+            txs_root: txs_root(&txs),
+            receipts_root: receipts_root(&receipts),
+            state_root,
+        };
+        Ok(Proposal { block: Block::seal(header, txs, key), receipts, staged })
+    }
+
+    fn execute(
+        &self,
+        height: u64,
+        timestamp_ms: u64,
+        txs: &[Transaction],
+        sig_ok: &[bool],
+    ) -> Result<(Vec<Receipt>, JmtStaged, Hash32), LedgerError> {
+        let snapshot = self.ledger.snapshot()?;
+        let ctx = BlockContext { height, timestamp_ms };
+        let executed = apply_txs(&snapshot, &ctx, txs, sig_ok)?;
+        drop(snapshot);
+        let (root, staged) = self.ledger.stage(height, &executed.changes)?;
+        Ok((executed.receipts, staged, root))
+    }
+
+    /// Check a block from elsewhere (a peer, or the block log during replay) against the head
+    /// by re-executing it. Signatures are re-verified on all cores.
+    pub fn verify(&self, block: Block) -> Result<Result<Proposal, BlockRejected>, LedgerError> {
+        let head = self.ledger.head()?;
+        if let Err(r) = self.check_header(&block, &head) {
+            return Ok(Err(r));
+        }
+        let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
+        let h = &block.header;
+        let (receipts, staged, state_root) =
+            self.execute(h.height, h.timestamp_ms, &block.txs, &sig_ok)?;
+        for (which, header, computed) in [
+            ("transactions", h.txs_root, txs_root(&block.txs)),
+            ("receipts", h.receipts_root, receipts_root(&receipts)),
+            ("state", h.state_root, state_root),
+        ] {
+            if header != computed {
+                return Ok(Err(BlockRejected::RootMismatch { which, header, computed }));
+            }
+        }
+        Ok(Ok(Proposal { block, receipts, staged }))
+    }
+
+    fn check_header(&self, block: &Block, head: &Head) -> Result<(), BlockRejected> {
+        let h = &block.header;
+        if h.chain_id != self.genesis.chain_id || h.version != BLOCK_VERSION {
+            return Err(BlockRejected::WrongChain(h.chain_id.clone())); // rule B-1
+        }
+        if h.height != head.height + 1 || h.parent != head.block_id {
+            return Err(BlockRejected::NotNext {
+                height: h.height,
+                head_height: head.height,
+                head_id: head.block_id,
+            });
+        }
+        if h.timestamp_ms <= head.timestamp_ms {
+            return Err(BlockRejected::TimestampNotIncreasing {
+                got: h.timestamp_ms,
+                parent: head.timestamp_ms,
+            }); // rule B-2
+        }
+        if !self.validators.contains(&h.proposer) {
+            return Err(BlockRejected::UnknownProposer); // rule B-3
+        }
+        if !block.signature_ok() {
+            return Err(BlockRejected::BadSignature); // rule B-3
+        }
+        let n = block.txs.len();
+        if n != h.n_txs as usize || n > self.genesis.params.max_block_txs as usize {
+            return Err(BlockRejected::TxCount(n)); // rule B-4
+        }
+        Ok(())
+    }
+
+    /// Durably commit a proposal (one fsync). Only after this returns may anything be
+    /// acknowledged as committed.
+    pub fn finalize(&self, p: Proposal) -> Result<Committed, LedgerError> {
+        let head = self.ledger.commit_block(&p.block, &p.receipts, p.staged)?;
+        Ok(Committed { head, block: p.block, receipts: p.receipts })
+    }
+}
+
+/// Re-execute every block of `source` from genesis into a scratch ledger and compare every
+/// header root; returns the final state root. This is the audit that proves the stored state
+/// equals a replay of the block log.
+pub fn replay_from_genesis(source: &Ledger, genesis: &Genesis) -> Result<Result<Hash32, (u64, BlockRejected)>, LedgerError> {
+    let dir = tempfile::tempdir().map_err(|e| LedgerError::Storage(e.to_string()))?;
+    let scratch = Ledger::open(&dir.path().join("replay.redb"), genesis, false)?;
+    let chain = Chain::new(scratch, genesis.clone(), None);
+    let head = source.head()?;
+    for height in 1..=head.height {
+        let block = source
+            .block(height)?
+            .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
+        match chain.verify(block)? {
+            Ok(p) => {
+                chain.finalize(p)?;
+            }
+            Err(r) => return Ok(Err((height, r))),
+        }
+    }
+    Ok(Ok(chain.ledger.head()?.state_root))
+}

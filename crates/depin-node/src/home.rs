@@ -1,0 +1,173 @@
+//! Lay out and create a node home: config.toml, genesis.toml, node key, keys/, data/.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use depin_keystore::{Kdf, KeyFile, Keystore};
+use depin_types::genesis::GenesisValidator;
+use depin_types::{Address, Amount, Genesis, GenesisAccount, Params, Scheme, SecretKey};
+
+use crate::config::TEMPLATE;
+
+/// Paths inside a home directory.
+#[derive(Clone, Debug)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    /// A home rooted at `root` (not necessarily existing).
+    pub fn new(root: impl Into<PathBuf>) -> Home {
+        Home { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `config.toml`.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+    /// `genesis.toml`.
+    pub fn genesis(&self) -> PathBuf {
+        self.root.join("genesis.toml")
+    }
+    /// The node's block-signing key (plaintext, mode 0600, like other validators' keys: the
+    /// node must start unattended).
+    pub fn node_key(&self) -> PathBuf {
+        self.root.join("node_key.json")
+    }
+    /// Account key files.
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+    /// The ledger database.
+    pub fn ledger(&self) -> PathBuf {
+        self.root.join("data").join("ledger.redb")
+    }
+    /// True if `depin init` ran here.
+    pub fn is_initialized(&self) -> bool {
+        self.genesis().exists()
+    }
+}
+
+/// Options of `depin init`.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    /// Chain id.
+    pub chain_id: String,
+    /// Create and fund a `dev` account.
+    pub dev: bool,
+    /// Encrypt the dev key with this password; `None` writes it in plaintext (dev only).
+    pub dev_password: Option<Vec<u8>>,
+    /// KDF for the dev key.
+    pub kdf: Kdf,
+    /// Signature scheme of the dev account.
+    pub dev_scheme: Scheme,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        InitOptions {
+            chain_id: "depin-local".into(),
+            dev: false,
+            dev_password: None,
+            kdf: Kdf::default(),
+            dev_scheme: Scheme::Ed25519,
+        }
+    }
+}
+
+/// What `init` created.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InitReport {
+    /// Home directory.
+    pub home: PathBuf,
+    /// Chain id.
+    pub chain_id: String,
+    /// Node (validator) address.
+    pub node_address: Address,
+    /// Dev account address, with `--dev`.
+    pub dev_address: Option<Address>,
+    /// Dev account balance.
+    pub dev_balance: Option<Amount>,
+}
+
+/// Balance of the dev account: 1 billion tokens of 10^6 base units.
+pub const DEV_BALANCE: Amount = Amount(1_000_000_000 * 1_000_000);
+
+/// Errors from `init`.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The home already has a genesis.
+    #[error("{0} is already initialized (genesis.toml exists); use another --home or remove it")]
+    Exists(PathBuf),
+    /// File system.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Key store.
+    #[error(transparent)]
+    Keystore(#[from] depin_keystore::KeystoreError),
+    /// Key generation.
+    #[error(transparent)]
+    Key(#[from] depin_crypto::KeyError),
+    /// Genesis.
+    #[error(transparent)]
+    Genesis(#[from] depin_types::GenesisError),
+}
+
+/// Create a home: directories, commented config, node key, genesis, and with `dev` a funded
+/// dev account in `keys/dev.json`.
+pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitError> {
+    if home.is_initialized() {
+        return Err(InitError::Exists(home.root().to_path_buf()));
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| InitError::Io { path, source }
+    };
+    let data = home.ledger().parent().expect("invariant: ledger path has a parent").to_path_buf();
+    std::fs::create_dir_all(&data).map_err(io(&data))?;
+    let node_key = SecretKey::generate(Scheme::Ed25519)?;
+    KeyFile::plaintext("node", &node_key).write_new(&home.node_key())?;
+    let keystore = Keystore::open(home.keys())?;
+    let mut accounts = Vec::new();
+    let mut dev_address = None;
+    if opts.dev {
+        let dev = SecretKey::generate(opts.dev_scheme)?;
+        let file = match &opts.dev_password {
+            Some(pw) => KeyFile::encrypt("dev", &dev, pw, opts.kdf)?,
+            None => KeyFile::plaintext("dev", &dev),
+        };
+        keystore.insert(&file)?;
+        accounts.push(GenesisAccount { address: dev.public_key().address(), balance: DEV_BALANCE });
+        dev_address = Some(dev.public_key().address());
+    }
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let genesis = Genesis {
+        chain_id: opts.chain_id.clone(),
+        genesis_time_ms: now_ms,
+        params: Params::default(),
+        validators: vec![GenesisValidator { name: "node0".into(), public_key: node_key.public_key() }],
+        accounts,
+    };
+    genesis.validate()?;
+    if !home.config().exists() {
+        std::fs::write(home.config(), TEMPLATE).map_err(io(&home.config()))?;
+    }
+    // Written last: its existence marks the home as initialized.
+    std::fs::write(home.genesis(), genesis.to_toml()).map_err(io(&home.genesis()))?;
+    Ok(InitReport {
+        home: home.root().to_path_buf(),
+        chain_id: genesis.chain_id,
+        node_address: node_key.public_key().address(),
+        dev_balance: dev_address.map(|_| DEV_BALANCE),
+        dev_address,
+    })
+}

@@ -1,0 +1,20 @@
+//! Compose a depin node: home layout, config, mempool, chain port, local sequencer, metrics.
+//!
+//! **Boundary:** no HTTP here (depin-api) and no terminal (depin-cli). The node is a cheap-clone
+//! handle ([`Node`]) used by both.
+
+pub mod chain;
+pub mod config;
+pub mod home;
+pub mod mempool;
+pub mod metrics;
+mod node;
+pub mod sequencer;
+pub mod testing;
+
+pub use chain::{replay_from_genesis, BlockRejected, Chain, Committed, Proposal};
+pub use config::NodeConfig;
+pub use home::{init_home, Home, InitOptions, InitReport};
+pub use mempool::SubmitError;
+pub use node::{AccountView, BlockView, Node, NodeError, NodeEvent, Status, TxStatus};
+pub use sequencer::SequencerHandle;

@@ -1,0 +1,311 @@
+//! Hold admitted transactions until a block takes them: bounded, per-sender limits, FIFO.
+//!
+//! Admission checks what can be checked without executing (chain id, fee, signature — done by
+//! the caller outside the lock — and nonce against the sender's next expected nonce), so that
+//! a client learns at once, with a typed error, why its transaction will not be included.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use depin_types::{Address, Amount, Hash32, Transaction};
+use serde::Serialize;
+
+/// Why a transaction was not admitted. Codes are stable (HTTP problem `code`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum SubmitError {
+    /// The transaction names another chain.
+    #[error("transaction is for another chain; this chain is {expected:?}")]
+    WrongChainId {
+        /// This chain's id.
+        expected: String,
+    },
+    /// The signature does not verify.
+    #[error("signature does not verify under the signer key")]
+    BadSignature,
+    /// Nonce already used (a replay) or superseded.
+    #[error("nonce {got} is already used; the next nonce is {expected}")]
+    NonceTooLow {
+        /// The sender's next nonce.
+        expected: u64,
+        /// Given nonce.
+        got: u64,
+    },
+    /// Nonce too far ahead of the sender's next nonce.
+    #[error("nonce {got} is too far ahead; the highest acceptable nonce now is {expected_max}")]
+    NonceTooHigh {
+        /// Highest acceptable nonce.
+        expected_max: u64,
+        /// Given nonce.
+        got: u64,
+    },
+    /// Fee under the chain minimum.
+    #[error("fee is under the minimum of {min_fee}")]
+    FeeTooLow {
+        /// Minimum fee.
+        min_fee: Amount,
+    },
+    /// A transaction with this sender and nonce is already pending.
+    #[error("a transaction with this sender and nonce is already pending")]
+    Duplicate,
+    /// Too many pending transactions from this sender.
+    #[error("this sender already has {limit} pending transactions")]
+    SenderFull {
+        /// Per-sender limit.
+        limit: usize,
+    },
+    /// The pool is full.
+    #[error("the mempool is full ({limit} transactions); retry later")]
+    MempoolFull {
+        /// Pool limit.
+        limit: usize,
+    },
+    /// The node is stopping.
+    #[error("the node is shutting down")]
+    ShuttingDown,
+    /// The sender account does not exist: fund it first (rule A-4).
+    #[error("the sender account does not exist; send it funds first")]
+    UnknownAccount,
+}
+
+impl SubmitError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SubmitError::WrongChainId { .. } => "wrong_chain_id",
+            SubmitError::BadSignature => "bad_signature",
+            SubmitError::NonceTooLow { .. } => "nonce_too_low",
+            SubmitError::NonceTooHigh { .. } => "nonce_too_high",
+            SubmitError::FeeTooLow { .. } => "fee_too_low",
+            SubmitError::Duplicate => "duplicate_transaction",
+            SubmitError::SenderFull { .. } => "sender_queue_full",
+            SubmitError::MempoolFull { .. } => "mempool_full",
+            SubmitError::ShuttingDown => "shutting_down",
+            SubmitError::UnknownAccount => "unknown_account",
+        }
+    }
+}
+
+struct Entry {
+    tx: Transaction,
+    id: Hash32,
+}
+
+/// The pool.
+pub struct Mempool {
+    max_txs: usize,
+    max_per_sender: usize,
+    /// Pending transactions per sender, by nonce.
+    by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    /// Arrival order.
+    order: VecDeque<(Address, u64)>,
+    /// Next nonce each sender with pending or in-flight transactions will use.
+    expected: BTreeMap<Address, u64>,
+    /// Ids pending or taken into a block not yet committed.
+    ids: HashSet<Hash32>,
+    len: usize,
+}
+
+impl Mempool {
+    /// An empty pool with these limits.
+    pub fn new(max_txs: usize, max_per_sender: usize) -> Mempool {
+        Mempool {
+            max_txs,
+            max_per_sender,
+            by_sender: BTreeMap::new(),
+            order: VecDeque::new(),
+            expected: BTreeMap::new(),
+            ids: HashSet::new(),
+            len: 0,
+        }
+    }
+
+    /// Pending transactions (not counting those taken into a block in progress).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True if the id is pending or in a block being committed.
+    pub fn contains(&self, id: &Hash32) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Admit a transaction whose signature, chain id and fee the caller has checked.
+    /// `committed_nonce` is the sender's nonce in committed state.
+    pub fn admit(&mut self, tx: Transaction, id: Hash32, committed_nonce: u64) -> Result<(), SubmitError> {
+        let sender = tx.content.sender();
+        let nonce = tx.content.nonce;
+        let next = *self.expected.get(&sender).unwrap_or(&committed_nonce);
+        let next = next.max(committed_nonce);
+        if nonce < next {
+            return Err(SubmitError::NonceTooLow { expected: next, got: nonce });
+        }
+        let limit = self.max_per_sender as u64;
+        if nonce >= next + limit {
+            return Err(SubmitError::NonceTooHigh { expected_max: next + limit - 1, got: nonce });
+        }
+        let pending = self.by_sender.entry(sender).or_default();
+        if pending.contains_key(&nonce) || self.ids.contains(&id) {
+            return Err(SubmitError::Duplicate);
+        }
+        if pending.len() >= self.max_per_sender {
+            return Err(SubmitError::SenderFull { limit: self.max_per_sender });
+        }
+        if self.len >= self.max_txs {
+            if pending.is_empty() {
+                self.by_sender.remove(&sender);
+            }
+            return Err(SubmitError::MempoolFull { limit: self.max_txs });
+        }
+        pending.insert(nonce, Entry { tx, id });
+        self.expected.entry(sender).or_insert(next);
+        self.order.push_back((sender, nonce));
+        self.ids.insert(id);
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Take up to `max` transactions in arrival order, each only if it carries its sender's
+    /// next nonce; others stay for a later block. Taken ids stay "in flight" until
+    /// [`Mempool::committed`].
+    pub fn take(&mut self, max: usize) -> Vec<Transaction> {
+        // A sender's later nonce may have arrived first; a few passes pick it up once its
+        // predecessor is taken. Bounded so an adversarial order cannot make this quadratic.
+        const MAX_PASSES: usize = 4;
+        let mut out = Vec::with_capacity(max.min(self.len));
+        for _ in 0..MAX_PASSES {
+            let before = out.len();
+            let mut skipped = VecDeque::new();
+            while out.len() < max {
+                let Some((sender, nonce)) = self.order.pop_front() else { break };
+                let Some(pending) = self.by_sender.get_mut(&sender) else { continue };
+                if !pending.contains_key(&nonce) {
+                    continue; // dropped as stale after a commit
+                }
+                let next = self.expected.get(&sender).copied().unwrap_or(nonce);
+                if nonce != next {
+                    skipped.push_back((sender, nonce));
+                    continue;
+                }
+                let entry = pending.remove(&nonce).expect("invariant: checked above");
+                if pending.is_empty() {
+                    self.by_sender.remove(&sender);
+                }
+                self.expected.insert(sender, nonce + 1);
+                self.len -= 1;
+                out.push(entry.tx);
+            }
+            skipped.append(&mut self.order);
+            self.order = skipped;
+            if out.len() == before || out.len() >= max {
+                break;
+            }
+        }
+        out
+    }
+
+    /// After a block commits: forget its ids, and resynchronise each sender's next nonce with
+    /// committed state (a transaction rejected before charging did not use its nonce).
+    pub fn committed(&mut self, txs: &[Transaction], committed_nonce: impl Fn(&Address) -> u64) {
+        let mut senders = BTreeMap::new();
+        for tx in txs {
+            self.ids.remove(&tx.id());
+            senders.insert(tx.content.sender(), ());
+        }
+        for sender in senders.into_keys() {
+            let nonce = committed_nonce(&sender);
+            match self.by_sender.get_mut(&sender) {
+                None => {
+                    self.expected.remove(&sender);
+                }
+                Some(pending) => {
+                    let stale: Vec<u64> = pending.range(..nonce).map(|(n, _)| *n).collect();
+                    for n in stale {
+                        if let Some(e) = pending.remove(&n) {
+                            self.ids.remove(&e.id);
+                            self.len -= 1;
+                        }
+                    }
+                    if pending.is_empty() {
+                        self.by_sender.remove(&sender);
+                        self.expected.remove(&sender);
+                    } else {
+                        self.expected.insert(sender, nonce);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use depin_types::{Scheme, SecretKey, TxBody, TxContent};
+
+    fn tx(seed: u8, nonce: u64) -> (Transaction, Hash32) {
+        let k = SecretKey::from_seeds(Scheme::Ed25519, &[seed; 32]).unwrap();
+        let t = TxContent {
+            chain_id: "c".into(),
+            signer: k.public_key(),
+            nonce,
+            fee: Amount(0),
+            body: TxBody::Burn { amount: Amount(1) },
+        }
+        .sign(&k);
+        let id = t.id();
+        (t, id)
+    }
+
+    #[test]
+    fn admits_in_order_and_refuses_replays_duplicates_and_gaps() {
+        let mut m = Mempool::new(10, 3);
+        let (a0, i0) = tx(1, 0);
+        m.admit(a0.clone(), i0, 0).unwrap();
+        assert_eq!(m.admit(a0, i0, 0), Err(SubmitError::Duplicate));
+        let (old, io) = tx(1, 0);
+        assert_eq!(m.admit(old, io, 1), Err(SubmitError::NonceTooLow { expected: 1, got: 0 }));
+        let (far, ifar) = tx(1, 3);
+        assert_eq!(m.admit(far, ifar, 0), Err(SubmitError::NonceTooHigh { expected_max: 2, got: 3 }));
+        let (replay, ir) = tx(2, 4);
+        assert_eq!(m.admit(replay, ir, 5), Err(SubmitError::NonceTooLow { expected: 5, got: 4 }));
+    }
+
+    #[test]
+    fn limits_per_sender_and_in_total() {
+        let mut m = Mempool::new(4, 3);
+        for n in 0..3 {
+            let (t, i) = tx(1, n);
+            m.admit(t, i, 0).unwrap();
+        }
+        let (t, i) = tx(1, 2);
+        assert_eq!(m.admit(t, i, 0), Err(SubmitError::Duplicate));
+        let (t, i) = tx(2, 0);
+        m.admit(t, i, 0).unwrap();
+        let (t, i) = tx(3, 0);
+        assert_eq!(m.admit(t, i, 0), Err(SubmitError::MempoolFull { limit: 4 }));
+        assert_eq!(m.len(), 4);
+    }
+
+    #[test]
+    fn take_respects_nonce_order_and_commit_resyncs() {
+        let mut m = Mempool::new(10, 5);
+        let (t1, i1) = tx(1, 1);
+        let (t0, i0) = tx(1, 0);
+        m.admit(t1, i1, 0).unwrap();
+        m.admit(t0, i0, 0).unwrap();
+        let first = m.take(10);
+        assert_eq!(first.iter().map(|t| t.content.nonce).collect::<Vec<_>>(), vec![0, 1]);
+        assert!(m.contains(&i0), "in flight until committed");
+        assert!(m.take(10).is_empty());
+        m.committed(&first, |_| 2);
+        assert!(m.is_empty());
+        assert!(!m.contains(&i0));
+        let (t2, i2) = tx(1, 2);
+        m.admit(t2, i2, 2).unwrap();
+    }
+}

@@ -1,0 +1,105 @@
+//! Count what the node does and render it as Prometheus text (no global recorder, so several
+//! nodes can live in one test process). Labels are bounded: no per-account or per-tx labels.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Upper bounds (seconds) of the block commit latency histogram.
+const COMMIT_BUCKETS_S: [f64; 10] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
+
+/// Submission results, in a fixed order (the label values of `depin_txs_submitted_total`).
+pub const SUBMIT_RESULTS: [&str; 11] = [
+    "accepted",
+    "wrong_chain_id",
+    "bad_signature",
+    "nonce_too_low",
+    "nonce_too_high",
+    "fee_too_low",
+    "duplicate_transaction",
+    "sender_queue_full",
+    "mempool_full",
+    "shutting_down",
+    "unknown_account",
+];
+
+/// The node's metrics.
+#[derive(Default)]
+pub struct Metrics {
+    submitted: [AtomicU64; SUBMIT_RESULTS.len()],
+    applied: AtomicU64,
+    rejected: AtomicU64,
+    blocks: AtomicU64,
+    height: AtomicU64,
+    mempool: AtomicU64,
+    commit: Mutex<Histogram>,
+}
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; COMMIT_BUCKETS_S.len()],
+    sum_s: f64,
+    count: u64,
+}
+
+impl Metrics {
+    /// Count a submission result (a code from [`SUBMIT_RESULTS`]).
+    pub fn submitted(&self, result: &str) {
+        if let Some(i) = SUBMIT_RESULTS.iter().position(|r| *r == result) {
+            self.submitted[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Record a committed block.
+    pub fn block(&self, height: u64, applied: u64, rejected: u64, commit_s: f64) {
+        self.blocks.fetch_add(1, Ordering::Relaxed);
+        self.height.store(height, Ordering::Relaxed);
+        self.applied.fetch_add(applied, Ordering::Relaxed);
+        self.rejected.fetch_add(rejected, Ordering::Relaxed);
+        let mut h = self.commit.lock().expect("invariant: metrics lock is never poisoned");
+        for (i, le) in COMMIT_BUCKETS_S.iter().enumerate() {
+            if commit_s <= *le {
+                h.counts[i] += 1;
+            }
+        }
+        h.sum_s += commit_s;
+        h.count += 1;
+    }
+
+    /// Set the mempool gauge.
+    pub fn mempool(&self, n: usize) {
+        self.mempool.store(n as u64, Ordering::Relaxed);
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# HELP depin_build_info Build information.\n# TYPE depin_build_info gauge");
+        let _ = writeln!(s, "depin_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(s, "# HELP depin_txs_submitted_total Transactions submitted, by admission result.");
+        let _ = writeln!(s, "# TYPE depin_txs_submitted_total counter");
+        for (i, r) in SUBMIT_RESULTS.iter().enumerate() {
+            let _ = writeln!(s, "depin_txs_submitted_total{{result=\"{r}\"}} {}", self.submitted[i].load(Ordering::Relaxed));
+        }
+        let _ = writeln!(s, "# HELP depin_txs_committed_total Transactions committed in blocks, by outcome.");
+        let _ = writeln!(s, "# TYPE depin_txs_committed_total counter");
+        let _ = writeln!(s, "depin_txs_committed_total{{outcome=\"applied\"}} {}", self.applied.load(Ordering::Relaxed));
+        let _ = writeln!(s, "depin_txs_committed_total{{outcome=\"rejected\"}} {}", self.rejected.load(Ordering::Relaxed));
+        let _ = writeln!(s, "# HELP depin_blocks_committed_total Blocks committed by this process.\n# TYPE depin_blocks_committed_total counter");
+        let _ = writeln!(s, "depin_blocks_committed_total {}", self.blocks.load(Ordering::Relaxed));
+        let _ = writeln!(s, "# HELP depin_block_height Height of the last committed block.\n# TYPE depin_block_height gauge");
+        let _ = writeln!(s, "depin_block_height {}", self.height.load(Ordering::Relaxed));
+        let _ = writeln!(s, "# HELP depin_mempool_txs Pending transactions.\n# TYPE depin_mempool_txs gauge");
+        let _ = writeln!(s, "depin_mempool_txs {}", self.mempool.load(Ordering::Relaxed));
+        let h = self.commit.lock().expect("invariant: metrics lock is never poisoned");
+        let _ = writeln!(s, "# HELP depin_block_commit_seconds Durable block commit latency (one fsync per block).");
+        let _ = writeln!(s, "# TYPE depin_block_commit_seconds histogram");
+        for (i, le) in COMMIT_BUCKETS_S.iter().enumerate() {
+            let _ = writeln!(s, "depin_block_commit_seconds_bucket{{le=\"{le}\"}} {}", h.counts[i]);
+        }
+        let _ = writeln!(s, "depin_block_commit_seconds_bucket{{le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(s, "depin_block_commit_seconds_sum {}", h.sum_s);
+        let _ = writeln!(s, "depin_block_commit_seconds_count {}", h.count);
+        s
+    }
+}

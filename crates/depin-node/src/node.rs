@@ -1,0 +1,389 @@
+//! Hold the running node's shared parts behind a cheap-clone handle used by the API and CLI.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use depin_keystore::KeyFile;
+use depin_ledger::authstate::StateProof;
+use depin_ledger::{Ledger, LedgerError};
+use depin_types::state_key::{account_key, Account};
+use depin_types::{Address, Amount, Block, Genesis, Hash32, PublicKey, Receipt, Transaction};
+use serde::Serialize;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::chain::Chain;
+use crate::config::NodeConfig;
+use crate::home::Home;
+use crate::mempool::{Mempool, SubmitError};
+use crate::metrics::Metrics;
+
+/// Capacity of the event channel; a slower subscriber sees a "lagged" gap, never blocks us.
+const EVENT_CAPACITY: usize = 1024;
+
+/// A failure inside the node (storage, configuration). Details are for logs, not for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Ledger storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The home is not usable.
+    #[error("{0}")]
+    Home(String),
+}
+
+impl From<LedgerError> for NodeError {
+    fn from(e: LedgerError) -> Self {
+        NodeError::Storage(e.to_string())
+    }
+}
+
+/// Status of a transaction.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TxStatus {
+    /// In the mempool or in a block being committed.
+    Pending,
+    /// Durably committed.
+    Committed {
+        /// Block height.
+        height: u64,
+        /// Position in the block.
+        index: u32,
+        /// Block id.
+        block_id: Hash32,
+        /// Receipt.
+        receipt: Receipt,
+    },
+    /// Never seen (or dropped).
+    Unknown,
+}
+
+/// An account as of the committed head.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountView {
+    /// Address.
+    pub address: Address,
+    /// Balance in base units.
+    pub balance: Amount,
+    /// Next nonce.
+    pub nonce: u64,
+    /// Height the view is at.
+    pub height: u64,
+    /// State root at that height (what a proof verifies against).
+    pub state_root: Hash32,
+}
+
+/// A block with its id and receipts.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockView {
+    /// Block id.
+    pub id: Hash32,
+    /// The block.
+    pub block: Block,
+    /// Receipts, in transaction order.
+    pub receipts: Vec<Receipt>,
+}
+
+/// Node status.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    /// Chain id.
+    pub chain_id: String,
+    /// Genesis id.
+    pub genesis_id: Hash32,
+    /// Committed height.
+    pub height: u64,
+    /// Head block id.
+    pub block_id: Hash32,
+    /// Head state root.
+    pub state_root: Hash32,
+    /// Head timestamp.
+    pub timestamp_ms: u64,
+    /// Pending transactions.
+    pub mempool_size: usize,
+    /// This node's block-signing key.
+    pub node_public_key: PublicKey,
+    /// Its address.
+    pub node_address: Address,
+    /// Software version.
+    pub version: String,
+}
+
+/// Something that happened, for SSE subscribers.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NodeEvent {
+    /// A block was durably committed.
+    Block {
+        /// Height.
+        height: u64,
+        /// Id.
+        id: Hash32,
+        /// Timestamp.
+        timestamp_ms: u64,
+        /// Transactions.
+        n_txs: u32,
+        /// Of which rejected.
+        n_rejected: u32,
+        /// State root.
+        state_root: Hash32,
+    },
+}
+
+pub(crate) struct Inner {
+    pub(crate) chain: Chain,
+    pub(crate) mempool: Mutex<Mempool>,
+    pub(crate) wake: Condvar,
+    pub(crate) waiters: Mutex<HashMap<Hash32, Vec<oneshot::Sender<()>>>>,
+    pub(crate) events: broadcast::Sender<NodeEvent>,
+    pub(crate) metrics: Metrics,
+    pub(crate) config: NodeConfig,
+    pub(crate) stopping: AtomicBool,
+}
+
+/// The node handle.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Node {
+    /// Open the node in `home` with `config` (the ledger is created from genesis on first open).
+    pub fn open(home: &Home, config: NodeConfig) -> Result<Node, NodeError> {
+        let text = std::fs::read_to_string(home.genesis()).map_err(|e| {
+            NodeError::Home(format!("cannot read {}: {e} (run `depin init` first)", home.genesis().display()))
+        })?;
+        let genesis = Genesis::from_toml(&text)
+            .map_err(|e| NodeError::Home(format!("{}: {e}", home.genesis().display())))?;
+        let key_file = KeyFile::read(&home.node_key())
+            .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
+        let key = key_file
+            .decrypt(None, true)
+            .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
+        let ledger = Ledger::open(&home.ledger(), &genesis, true)?;
+        Ok(Node::from_parts(Chain::new(ledger, genesis, Some(key)), config))
+    }
+
+    /// Assemble a node from an open chain.
+    pub fn from_parts(chain: Chain, config: NodeConfig) -> Node {
+        let mempool = Mempool::new(config.mempool.max_txs, config.mempool.max_per_sender);
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        Node {
+            inner: Arc::new(Inner {
+                chain,
+                mempool: Mutex::new(mempool),
+                wake: Condvar::new(),
+                waiters: Mutex::new(HashMap::new()),
+                events,
+                metrics: Metrics::default(),
+                config,
+                stopping: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The chain (ledger, genesis).
+    pub fn chain(&self) -> &Chain {
+        &self.inner.chain
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.inner.config
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.inner.chain.genesis().chain_id
+    }
+
+    pub(crate) fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.inner.mempool.lock().expect("invariant: mempool lock is never poisoned")
+    }
+
+    /// Admit a transaction to the mempool after checking chain id, fee and signature.
+    pub fn submit(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
+        let result = self.admit(tx);
+        self.inner.metrics.submitted(match &result {
+            Ok(_) => "accepted",
+            Err(e) => e.code(),
+        });
+        result
+    }
+
+    fn admit(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
+        if self.inner.stopping.load(Ordering::Relaxed) {
+            return Err(SubmitError::ShuttingDown);
+        }
+        let genesis = self.inner.chain.genesis();
+        if tx.content.chain_id != genesis.chain_id {
+            return Err(SubmitError::WrongChainId { expected: genesis.chain_id.clone() });
+        }
+        if tx.content.fee < genesis.params.min_fee {
+            return Err(SubmitError::FeeTooLow { min_fee: genesis.params.min_fee });
+        }
+        let id = tx.id();
+        if self.mempool().contains(&id) {
+            return Err(SubmitError::Duplicate);
+        }
+        if !tx.signature_ok() {
+            return Err(SubmitError::BadSignature);
+        }
+        // A storage fault here surfaces later in the sequencer; admission treats it as absent.
+        let committed_nonce = match self.committed_account(&tx.content.sender()) {
+            Ok(Some(a)) => a.nonce,
+            Ok(None) | Err(_) => return Err(SubmitError::UnknownAccount),
+        };
+        let mut pool = self.mempool();
+        pool.admit(tx, id, committed_nonce)?;
+        let n = pool.len();
+        drop(pool);
+        self.inner.metrics.mempool(n);
+        if n >= self.max_block_txs() {
+            self.inner.wake.notify_one();
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn max_block_txs(&self) -> usize {
+        self.inner.config.sequencer.max_block_txs.min(self.inner.chain.genesis().params.max_block_txs) as usize
+    }
+
+    fn committed_account(&self, address: &Address) -> Result<Option<Account>, NodeError> {
+        Ok(self.inner.chain.ledger().snapshot()?.existing_account(address)?)
+    }
+
+    /// Wait until `id` is durably committed, or `timeout` passes; returns the status then.
+    pub async fn wait_committed(&self, id: Hash32, timeout: Duration) -> Result<TxStatus, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .waiters
+            .lock()
+            .expect("invariant: waiters lock is never poisoned")
+            .entry(id)
+            .or_default()
+            .push(tx);
+        // Registered before checking, so a commit in between is not missed.
+        let status = self.tx_status(&id)?;
+        if matches!(status, TxStatus::Committed { .. } | TxStatus::Unknown) {
+            self.forget_waiter(&id);
+            return Ok(status);
+        }
+        let _ = tokio::time::timeout(timeout, rx).await;
+        self.forget_waiter(&id);
+        self.tx_status(&id)
+    }
+
+    fn forget_waiter(&self, id: &Hash32) {
+        let mut w = self.inner.waiters.lock().expect("invariant: waiters lock is never poisoned");
+        if let Some(list) = w.get_mut(id) {
+            list.retain(|s| !s.is_closed());
+            if list.is_empty() {
+                w.remove(id);
+            }
+        }
+    }
+
+    pub(crate) fn notify_committed(&self, txs: &[Transaction]) {
+        let mut w = self.inner.waiters.lock().expect("invariant: waiters lock is never poisoned");
+        if w.is_empty() {
+            return;
+        }
+        for tx in txs {
+            if let Some(list) = w.remove(&tx.id()) {
+                for s in list {
+                    let _ = s.send(());
+                }
+            }
+        }
+    }
+
+    /// Status of a transaction.
+    pub fn tx_status(&self, id: &Hash32) -> Result<TxStatus, NodeError> {
+        let ledger = self.inner.chain.ledger();
+        if let Some(loc) = ledger.tx_location(id)? {
+            let receipt = ledger
+                .receipts(loc.height)?
+                .and_then(|r| r.into_iter().nth(loc.index as usize))
+                .ok_or_else(|| NodeError::Storage(format!("receipt missing for {id}")))?;
+            let block_id = ledger
+                .block(loc.height)?
+                .map(|b| b.id())
+                .ok_or_else(|| NodeError::Storage(format!("block {} missing", loc.height)))?;
+            return Ok(TxStatus::Committed { height: loc.height, index: loc.index, block_id, receipt });
+        }
+        if self.mempool().contains(id) {
+            return Ok(TxStatus::Pending);
+        }
+        Ok(TxStatus::Unknown)
+    }
+
+    /// An account at the committed head.
+    pub fn account(&self, address: &Address) -> Result<AccountView, NodeError> {
+        Ok(self.account_with_proof_opt(address, false)?.0)
+    }
+
+    /// An account with a proof of its state entry (or of its absence) against the state root.
+    pub fn account_with_proof(&self, address: &Address) -> Result<(AccountView, StateProof), NodeError> {
+        let (view, proof) = self.account_with_proof_opt(address, true)?;
+        Ok((view, proof.expect("invariant: asked for a proof")))
+    }
+
+    fn account_with_proof_opt(
+        &self,
+        address: &Address,
+        prove: bool,
+    ) -> Result<(AccountView, Option<StateProof>), NodeError> {
+        // One snapshot for value, head and proof, so they always agree.
+        let snap = self.inner.chain.ledger().snapshot()?;
+        let head = snap.head()?;
+        let account = snap.account(address)?;
+        let proof = if prove { Some(snap.prove(&account_key(address))?) } else { None };
+        let view = AccountView {
+            address: *address,
+            balance: account.balance,
+            nonce: account.nonce,
+            height: head.height,
+            state_root: head.state_root,
+        };
+        Ok((view, proof))
+    }
+
+    /// A block with receipts.
+    pub fn block(&self, height: u64) -> Result<Option<BlockView>, NodeError> {
+        let ledger = self.inner.chain.ledger();
+        let Some(block) = ledger.block(height)? else { return Ok(None) };
+        let receipts = ledger.receipts(height)?.unwrap_or_default();
+        Ok(Some(BlockView { id: block.id(), block, receipts }))
+    }
+
+    /// Node status.
+    pub fn status(&self) -> Result<Status, NodeError> {
+        let head = self.inner.chain.ledger().head()?;
+        let pk = self.inner.chain.public_key().expect("invariant: a serving node has a key");
+        Ok(Status {
+            chain_id: self.chain_id().to_string(),
+            genesis_id: self.inner.chain.genesis().id(),
+            height: head.height,
+            block_id: head.block_id,
+            state_root: head.state_root,
+            timestamp_ms: head.timestamp_ms,
+            mempool_size: self.mempool().len(),
+            node_address: pk.address(),
+            node_public_key: pk,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+    }
+
+    /// Subscribe to node events.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Prometheus text of the node's metrics.
+    pub fn metrics_text(&self) -> String {
+        self.inner.metrics.render()
+    }
+}

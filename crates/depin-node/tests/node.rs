@@ -1,0 +1,73 @@
+//! Node scenarios on a real home: submit, commit, replay, restart.
+
+use std::time::Duration;
+
+use depin_node::testing::TestNode;
+use depin_node::{replay_from_genesis, Node, NodeConfig, SubmitError, TxStatus};
+use depin_types::{Amount, Scheme, SecretKey, Transaction, TxBody, TxContent};
+
+fn transfer(node: &Node, from: &SecretKey, nonce: u64, to: &SecretKey, amount: u128) -> Transaction {
+    TxContent {
+        chain_id: node.chain_id().to_string(),
+        signer: from.public_key(),
+        nonce,
+        fee: Amount(0),
+        body: TxBody::Transfer { to: to.public_key().address(), amount: Amount(amount) },
+    }
+    .sign(from)
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn a_submitted_transfer_commits_and_replay_reproduces_the_state_root() {
+    let t = TestNode::start();
+    let bob = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let ids: Vec<_> = (0..50)
+        .map(|n| t.node.submit(transfer(&t.node, &t.dev_key, n, &bob, 10)).unwrap())
+        .collect();
+    let status = rt().block_on(t.node.wait_committed(*ids.last().unwrap(), Duration::from_secs(10))).unwrap();
+    assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
+    for id in &ids {
+        assert!(matches!(t.node.tx_status(id).unwrap(), TxStatus::Committed { .. }));
+    }
+    assert_eq!(t.node.account(&bob.public_key().address()).unwrap().balance, Amount(500));
+    let head = t.node.chain().ledger().head().unwrap();
+    let replayed = replay_from_genesis(t.node.chain().ledger(), t.node.chain().genesis()).unwrap().unwrap();
+    assert_eq!(replayed, head.state_root);
+}
+
+#[test]
+fn admission_refuses_replays_wrong_chain_and_forgeries() {
+    let t = TestNode::start();
+    let bob = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let tx = transfer(&t.node, &t.dev_key, 0, &bob, 1);
+    let id = t.node.submit(tx.clone()).unwrap();
+    assert_eq!(t.node.submit(tx.clone()), Err(SubmitError::Duplicate));
+    rt().block_on(t.node.wait_committed(id, Duration::from_secs(10))).unwrap();
+    assert_eq!(t.node.submit(tx), Err(SubmitError::NonceTooLow { expected: 1, got: 0 }));
+    let mut forged = transfer(&t.node, &t.dev_key, 1, &bob, 1);
+    forged.signature = bob.sign(b"x");
+    assert_eq!(t.node.submit(forged), Err(SubmitError::BadSignature));
+    let mut other = transfer(&t.node, &t.dev_key, 1, &bob, 1).content;
+    other.chain_id = "elsewhere".into();
+    assert!(matches!(t.node.submit(other.sign(&t.dev_key)), Err(SubmitError::WrongChainId { .. })));
+}
+
+#[test]
+fn restart_recovers_the_committed_head_and_goes_on() {
+    let t = TestNode::start();
+    let bob = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let id = t.node.submit(transfer(&t.node, &t.dev_key, 0, &bob, 7)).unwrap();
+    rt().block_on(t.node.wait_committed(id, Duration::from_secs(10))).unwrap();
+    let t = t.restart();
+    let head = t.node.chain().ledger().head().unwrap();
+    assert!(head.height >= 1);
+    assert!(matches!(t.node.tx_status(&id).unwrap(), TxStatus::Committed { .. }));
+    let id2 = t.node.submit(transfer(&t.node, &t.dev_key, 1, &bob, 3)).unwrap();
+    rt().block_on(t.node.wait_committed(id2, Duration::from_secs(10))).unwrap();
+    assert_eq!(t.node.account(&bob.public_key().address()).unwrap().balance, Amount(10));
+    let _ = NodeConfig::default();
+}
