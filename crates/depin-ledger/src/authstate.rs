@@ -13,13 +13,18 @@
 //! served at the committed version (redb read snapshots keep serving older proofs to readers that
 //! opened them earlier).
 //!
-//! The tree is versioned internally by a dense commit counter (the "tree version", 0 for the first
+//! The tree is versioned internally by a dense counter (the "tree version", 0 for the first
 //! commit), separate from the caller's block version: jmt looks for the previous root at exactly
 //! `version - 1`, so block versions with gaps could not be used as tree versions directly. Node
 //! versions never enter a hash, so roots depend only on the key/value contents.
+//!
+//! Staging a block with inserts or updates uses jmt's batch insertion, which builds and hashes
+//! each touched node once (about twice as fast as inserting key by key) but cannot delete; a
+//! block that also deletes then applies its deletes key by key at the next tree version, over the
+//! batch's nodes. Such a block advances the tree version by two; only its final root is stored.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::proof::SparseMerkleProof;
@@ -74,7 +79,9 @@ pub enum AuthStateError {
         requested: u64,
     },
     /// A staged result was computed against another committed state than the one being written to.
-    #[error("staged against committed version {staged_on:?} but the committed version is {committed:?}")]
+    #[error(
+        "staged against committed version {staged_on:?} but the committed version is {committed:?}"
+    )]
     StaleStage {
         /// The committed version the result was staged against.
         staged_on: Option<u64>,
@@ -159,11 +166,8 @@ pub trait AuthState {
     ) -> Result<(), AuthStateError>;
 
     /// A proof of the key's current value, or of its absence, against the committed root.
-    fn prove(
-        &self,
-        rtxn: &redb::ReadTransaction,
-        key: &[u8],
-    ) -> Result<StateProof, AuthStateError>;
+    fn prove(&self, rtxn: &redb::ReadTransaction, key: &[u8])
+    -> Result<StateProof, AuthStateError>;
 }
 
 /// A self-contained proof, serializable (serde JSON with hex strings for all bytes, and borsh) so
@@ -250,17 +254,22 @@ pub fn verify_proof(root: &Root, proof: &StateProof) -> Result<(), ProofError> {
 
 /// The jmt-over-redb implementation.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct JmtState;
+pub struct JmtState {
+    /// Always insert key by key (jmt's `put_value_set`), never with the batch insertion; the two
+    /// give the same trees (tests compare them).
+    per_key_only: bool,
+}
 
-/// What [`JmtState::stage`] computed and [`JmtState::commit`] writes.
+/// What [`AuthState::stage`] computed for [`JmtState`] and [`AuthState::commit`] writes.
 #[derive(Debug)]
 pub struct JmtStaged {
     /// The committed state the changes were staged on.
     base: Option<Meta>,
     /// The new committed state.
     next: Meta,
-    /// The tree's new and stale nodes.
-    batch: TreeUpdateBatch,
+    /// The tree's new and stale nodes, one batch per tree version used (one or two: upserts, then
+    /// deletes; see the module documentation).
+    phases: Vec<TreeUpdateBatch>,
     /// The changes themselves, for the current-value table.
     changes: ChangeSet,
 }
@@ -282,7 +291,7 @@ impl JmtStaged {
 struct Meta {
     /// The caller's version (block height).
     version: u64,
-    /// The jmt version: the number of commits before this one.
+    /// The jmt version of the root (dense, internal; a block may use two).
     tree_version: Version,
     /// The root.
     root: Root,
@@ -321,7 +330,7 @@ impl Meta {
 impl JmtState {
     /// A store using the `auth_*` tables.
     pub fn new() -> Self {
-        Self
+        Self::default()
     }
 
     /// Create its tables in a write txn (idempotent).
@@ -466,6 +475,35 @@ impl TreeReader for RedbTreeReader<'_> {
     }
 }
 
+/// A jmt [`TreeReader`] that sees the nodes of earlier staged phases above the stored tree.
+struct OverlayReader<'a> {
+    /// Nodes of the earlier phases.
+    nodes: Vec<&'a BTreeMap<NodeKey, Node>>,
+    /// The stored tree.
+    below: &'a RedbTreeReader<'a>,
+}
+
+impl TreeReader for OverlayReader<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        match self.nodes.iter().find_map(|n| n.get(node_key)) {
+            Some(node) => Ok(Some(node.clone())),
+            None => self.below.get_node_option(node_key),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.below.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.below.get_rightmost_leaf()
+    }
+}
+
 /// The tree before the first commit: a null root at every version.
 struct EmptyTreeReader;
 
@@ -529,13 +567,43 @@ impl AuthState for JmtState {
             ));
         }
         let reader = RedbTreeReader::new(nodes.as_ref(), None);
-        let tree_version = base.map_or(0, |b| b.tree_version + 1);
-        let value_set = changes
+        let first = base.map_or(0, |b| b.tree_version + 1);
+        let (upserts, deletes): (Vec<_>, Vec<_>) = changes
             .iter()
-            .map(|(k, v)| (KeyHash::with::<Hasher>(k), v.clone()));
-        let (root, batch) = Tree::new(&reader)
-            .put_value_set(value_set, tree_version)
-            .map_err(|e| from_tree_error(reader.take_failure(), e))?;
+            .map(|(k, v)| (KeyHash::with::<Hasher>(k), v.clone()))
+            .partition(|(_, v)| v.is_some());
+        let staged = if self.per_key_only || upserts.is_empty() {
+            Tree::new(&reader)
+                .put_value_set(upserts.into_iter().chain(deletes), first)
+                .map(|(root, batch)| (root, first, vec![batch]))
+        } else {
+            // Upserts in one batch at `first`, then deletes, if any, key by key at `first + 1`
+            // over the first batch's nodes (see the module documentation).
+            let upserts = upserts
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
+            Tree::new(&reader)
+                .batch_put_value_sets(vec![upserts], None, first)
+                .and_then(|(roots, batch)| match roots.as_slice() {
+                    [root] => Ok((*root, first, vec![batch])),
+                    _ => Err(anyhow::anyhow!("{} roots for one value set", roots.len())),
+                })
+                .and_then(|(root, tree_version, mut phases)| {
+                    if deletes.is_empty() {
+                        return Ok((root, tree_version, phases));
+                    }
+                    let overlay = OverlayReader {
+                        nodes: phases.iter().map(|p| p.node_batch.nodes()).collect(),
+                        below: &reader,
+                    };
+                    let (root, batch) = Tree::new(&overlay).put_value_set(deletes, first + 1)?;
+                    phases.push(batch);
+                    Ok((root, first + 1, phases))
+                })
+        };
+        let (root, tree_version, phases) =
+            staged.map_err(|e| from_tree_error(reader.take_failure(), e))?;
         let next = Meta {
             version,
             tree_version,
@@ -544,7 +612,7 @@ impl AuthState for JmtState {
         let staged = JmtStaged {
             base,
             next,
-            batch,
+            phases,
             changes: changes.clone(),
         };
         Ok((root.0, staged))
@@ -567,20 +635,46 @@ impl AuthState for JmtState {
             });
         }
 
-        let mut nodes = wtxn.open_table(NODES)?;
-        for stale in &staged.batch.stale_node_index_batch {
-            nodes.remove(node_key_bytes(&stale.node_key)?.as_slice())?;
+        // A node made in an earlier phase and made stale by a later one never reaches the disk;
+        // stale nodes that are on disk are removed. Only the final root is kept: jmt does not list
+        // the previous root as stale when a phase left the tree unchanged (it copies the root to
+        // the new version), so every other root is dropped explicitly. Fresh nodes carry this
+        // block's tree versions, so they never collide with stale ones on disk.
+        let stale_keys: BTreeSet<&NodeKey> = staged
+            .phases
+            .iter()
+            .flat_map(|p| p.stale_node_index_batch.iter().map(|s| &s.node_key))
+            .collect();
+        let final_version = staged.next.tree_version;
+        let mut fresh = Vec::new();
+        let mut made = BTreeSet::new();
+        for (key, node) in staged.phases.iter().flat_map(|p| p.node_batch.nodes()) {
+            made.insert(key);
+            let superseded = stale_keys.contains(key)
+                || (key.nibble_path().is_empty() && key.version() != final_version);
+            if !superseded {
+                fresh.push((node_key_bytes(key)?, encode(node, "tree node")?));
+            }
         }
-        // jmt does not list the previous root as stale when the changes left the tree unchanged
-        // (it copies the root to the new version); remove it in every case.
+        let mut stale = stale_keys
+            .into_iter()
+            .filter(|k| !made.contains(k))
+            .map(node_key_bytes)
+            .collect::<Result<Vec<_>, _>>()?;
         if let Some(base) = staged.base {
             let old_root = NodeKey::new(base.tree_version, std::iter::empty().collect());
-            nodes.remove(node_key_bytes(&old_root)?.as_slice())?;
+            stale.push(node_key_bytes(&old_root)?);
         }
-        for (key, node) in staged.batch.node_batch.nodes() {
-            let k = node_key_bytes(key)?;
-            let v = encode(node, "tree node")?;
-            nodes.insert(k.as_slice(), v.as_slice())?;
+        // Write in storage order, which keeps redb's page cache warm.
+        stale.sort_unstable();
+        stale.dedup();
+        fresh.sort_unstable();
+        let mut nodes = wtxn.open_table(NODES)?;
+        for key in &stale {
+            nodes.remove(key.as_slice())?;
+        }
+        for (key, node) in &fresh {
+            nodes.insert(key.as_slice(), node.as_slice())?;
         }
         drop(nodes);
 
@@ -651,7 +745,6 @@ impl AuthState for JmtState {
     }
 }
 
-/// Serde of bytes as a lowercase hex string.
 mod hex_bytes {
     //! Serialize `Vec<u8>` as a hex string.
     use serde::{Deserialize, Deserializer, Serializer};
@@ -668,7 +761,6 @@ mod hex_bytes {
     }
 }
 
-/// Serde of a 32-byte root as a hex string.
 mod hex_root {
     //! Serialize `[u8; 32]` as a hex string.
     use serde::{Deserializer, Serializer};
@@ -687,7 +779,6 @@ mod hex_root {
     }
 }
 
-/// Serde of optional bytes as a hex string or null.
 mod hex_opt_bytes {
     //! Serialize `Option<Vec<u8>>` as a hex string or null.
     use serde::{Deserialize, Deserializer, Serializer};

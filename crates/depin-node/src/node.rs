@@ -194,6 +194,11 @@ impl Node {
         &self.inner.config
     }
 
+    /// True once the node is shutting down (by request, or because the sequencer hit a fault).
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::SeqCst)
+    }
+
     /// The chain id.
     pub fn chain_id(&self) -> &str {
         &self.inner.chain.genesis().chain_id
@@ -241,7 +246,9 @@ impl Node {
         let n = pool.len();
         drop(pool);
         self.inner.metrics.mempool(n);
-        if n >= self.max_block_txs() {
+        // Wake the sequencer when the pool stops being empty (it may be sleeping on the long
+        // empty-block interval) and when a full block is waiting.
+        if n == 1 || n >= self.max_block_txs() {
             self.inner.wake.notify_one();
         }
         Ok(id)

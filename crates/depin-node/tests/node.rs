@@ -71,3 +71,18 @@ fn restart_recovers_the_committed_head_and_goes_on() {
     assert_eq!(t.node.account(&bob.public_key().address()).unwrap().balance, Amount(10));
     let _ = NodeConfig::default();
 }
+
+#[test]
+fn a_submission_to_an_idle_node_wakes_the_sequencer() {
+    // Regression: with the pool empty the sequencer sleeps on the (long) empty-block interval;
+    // a submission must wake it instead of waiting that interval out.
+    let mut config = NodeConfig::default();
+    config.sequencer.block_interval_ms = 20;
+    config.sequencer.empty_block_interval_ms = 60_000;
+    let t = TestNode::start_with(config);
+    std::thread::sleep(Duration::from_millis(100)); // let the sequencer go to sleep
+    let bob = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let id = t.node.submit(transfer(&t.node, &t.dev_key, 0, &bob, 1)).unwrap();
+    let status = rt().block_on(t.node.wait_committed(id, Duration::from_secs(5))).unwrap();
+    assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
+}

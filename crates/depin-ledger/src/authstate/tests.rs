@@ -20,7 +20,16 @@ fn fresh() -> (TempDir, Database) {
 
 /// Stage and commit one block; returns the staged root.
 fn apply(db: &Database, version: u64, changes: &ChangeSet) -> Root {
-    let state = JmtState::new();
+    apply_with(JmtState::new(), db, version, changes)
+}
+
+/// A store that always inserts key by key (never with jmt's batch insertion).
+fn per_key() -> JmtState {
+    JmtState { per_key_only: true }
+}
+
+/// Stage and commit one block with the given store; returns the staged root.
+fn apply_with(state: JmtState, db: &Database, version: u64, changes: &ChangeSet) -> Root {
     let rtxn = db.begin_read().expect("begin read");
     let (root, staged) = state.stage(&rtxn, version, changes).expect("stage");
     assert_eq!(staged.root(), root);
@@ -100,7 +109,10 @@ fn root_changes_with_content_and_is_history_independent() {
     assert_ne!(r3, r2);
 
     // The same blocks in another file give the same roots.
-    assert_eq!(apply(&db2, 1, &cs(&[("a", Some("1")), ("b", Some("2"))])), r1);
+    assert_eq!(
+        apply(&db2, 1, &cs(&[("a", Some("1")), ("b", Some("2"))])),
+        r1
+    );
     assert_eq!(apply(&db2, 2, &cs(&[("c", Some("3"))])), r2);
     assert_eq!(apply(&db2, 5, &cs(&[("a", Some("1'"))])), r3);
 
@@ -113,14 +125,49 @@ fn root_changes_with_content_and_is_history_independent() {
 }
 
 #[test]
+fn batch_and_per_key_insertion_agree() {
+    let (_d1, db1) = fresh();
+    let (_d2, db2) = fresh();
+    let mut rng = SplitMix(1);
+    for version in 1..=8 {
+        // Blocks 1-3 only insert and update (one batch); later ones also delete (batch, then
+        // deletes key by key), and block 8 only deletes.
+        let mut changes = ChangeSet::new();
+        for _ in 0..500 {
+            let id = rng.next() % 2000;
+            let delete = version == 8 || (version > 3 && rng.next().is_multiple_of(4));
+            let value = (!delete).then(|| rng.next().to_le_bytes().to_vec());
+            changes.insert(id.to_be_bytes().to_vec(), value);
+        }
+        let r1 = apply(&db1, version, &changes);
+        let r2 = apply_with(per_key(), &db2, version, &changes);
+        assert_eq!(r1, r2);
+        assert_eq!(node_count(&db1), node_count(&db2));
+    }
+    let root = committed(&db1).1;
+    for id in [0u64, 7, 1999, 5000] {
+        let key = id.to_be_bytes();
+        verify_proof(&root, &prove(&db1, &key)).expect("proof");
+        assert_eq!(prove(&db1, &key), prove(&db2, &key));
+    }
+}
+
+#[test]
 fn delete_works() {
     let (_d1, db1) = fresh();
     let (_d2, db2) = fresh();
-    apply(&db1, 1, &cs(&[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))]));
+    apply(
+        &db1,
+        1,
+        &cs(&[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))]),
+    );
     let root = apply(&db1, 2, &cs(&[("b", None), ("zz", None)]));
     assert_eq!(get(&db1, b"b"), None);
     assert_eq!(get(&db1, b"a"), Some(b"1".to_vec()));
-    assert_eq!(apply(&db2, 1, &cs(&[("a", Some("1")), ("c", Some("3"))])), root);
+    assert_eq!(
+        apply(&db2, 1, &cs(&[("a", Some("1")), ("c", Some("3"))])),
+        root
+    );
     assert_eq!(node_count(&db1), node_count(&db2));
 
     let proof = prove(&db1, b"b");
@@ -149,7 +196,11 @@ fn empty_and_no_op_changesets_keep_the_root() {
     assert_eq!(apply(&db, 4, &cs(&[("nope", None)])), root);
     // Rewriting the same value changes nothing either.
     assert_eq!(apply(&db, 5, &cs(&[("a", Some("1"))])), root);
-    assert_eq!(node_count(&db), nodes, "the copied root replaced the old one");
+    assert_eq!(
+        node_count(&db),
+        nodes,
+        "the copied root replaced the old one"
+    );
     verify_proof(&root, &prove(&db, b"a")).expect("inclusion after no-op blocks");
 }
 
@@ -158,7 +209,10 @@ fn inclusion_proof_verifies_and_round_trips() {
     let (_dir, db) = fresh();
     let mut changes = ChangeSet::new();
     for i in 0u32..200 {
-        changes.insert(format!("key-{i}").into_bytes(), Some(i.to_be_bytes().to_vec()));
+        changes.insert(
+            format!("key-{i}").into_bytes(),
+            Some(i.to_be_bytes().to_vec()),
+        );
     }
     let root = apply(&db, 7, &changes);
     for i in [0u32, 1, 57, 199] {
@@ -171,8 +225,14 @@ fn inclusion_proof_verifies_and_round_trips() {
         verify_proof(&root, &proof).expect("inclusion");
 
         let json = serde_json::to_string(&proof).expect("json");
-        assert!(json.contains(&hex::encode(root)), "root is hex in json: {json}");
-        assert!(json.contains(&hex::encode(&key)), "key is hex in json: {json}");
+        assert!(
+            json.contains(&hex::encode(root)),
+            "root is hex in json: {json}"
+        );
+        assert!(
+            json.contains(&hex::encode(&key)),
+            "key is hex in json: {json}"
+        );
         let back: StateProof = serde_json::from_str(&json).expect("from json");
         assert_eq!(back, proof);
         verify_proof(&root, &back).expect("inclusion after json");
@@ -211,7 +271,10 @@ fn tampered_proofs_fail() {
     let (_dir, db) = fresh();
     let mut changes = ChangeSet::new();
     for i in 0u32..50 {
-        changes.insert(format!("k{i}").into_bytes(), Some(format!("v{i}").into_bytes()));
+        changes.insert(
+            format!("k{i}").into_bytes(),
+            Some(format!("v{i}").into_bytes()),
+        );
     }
     let root = apply(&db, 1, &changes);
     let good = prove(&db, b"k7");
@@ -220,19 +283,31 @@ fn tampered_proofs_fail() {
     // Tampered value.
     let mut p = good.clone();
     p.value = Some(b"v8".to_vec());
-    assert!(matches!(verify_proof(&root, &p), Err(ProofError::ValueMismatch(_))));
+    assert!(matches!(
+        verify_proof(&root, &p),
+        Err(ProofError::ValueMismatch(_))
+    ));
     // Claiming absence of a present key.
     let mut p = good.clone();
     p.value = None;
-    assert!(matches!(verify_proof(&root, &p), Err(ProofError::ValueMismatch(_))));
+    assert!(matches!(
+        verify_proof(&root, &p),
+        Err(ProofError::ValueMismatch(_))
+    ));
     // Wrong trusted root.
     let mut other = root;
     other[0] ^= 1;
-    assert!(matches!(verify_proof(&other, &good), Err(ProofError::WrongRoot { .. })));
+    assert!(matches!(
+        verify_proof(&other, &good),
+        Err(ProofError::WrongRoot { .. })
+    ));
     // A proof re-labelled with the wrong root is also rejected by the path check.
     let mut p = good.clone();
     p.root = other;
-    assert!(matches!(verify_proof(&other, &p), Err(ProofError::Invalid(_))));
+    assert!(matches!(
+        verify_proof(&other, &p),
+        Err(ProofError::Invalid(_))
+    ));
     // Wrong key (with the proof's value).
     let mut p = good.clone();
     p.key = b"k8".to_vec();
@@ -240,10 +315,16 @@ fn tampered_proofs_fail() {
     // Malformed proof bytes.
     let mut p = good.clone();
     p.proof.truncate(p.proof.len() - 1);
-    assert!(matches!(verify_proof(&root, &p), Err(ProofError::Malformed(_))));
+    assert!(matches!(
+        verify_proof(&root, &p),
+        Err(ProofError::Malformed(_))
+    ));
     let mut p = good.clone();
     p.proof.push(0);
-    assert!(matches!(verify_proof(&root, &p), Err(ProofError::Malformed(_))));
+    assert!(matches!(
+        verify_proof(&root, &p),
+        Err(ProofError::Malformed(_))
+    ));
     // A flipped byte inside the path.
     let mut p = good.clone();
     let last = p.proof.len() - 1;
@@ -298,7 +379,10 @@ fn stage_writes_nothing_and_checks_versions() {
     assert_ne!(staged_root, root);
     assert!(matches!(
         state.stage(&rtxn, 10, &ChangeSet::new()),
-        Err(AuthStateError::VersionNotMonotonic { committed: 10, requested: 10 })
+        Err(AuthStateError::VersionNotMonotonic {
+            committed: 10,
+            requested: 10
+        })
     ));
     drop(rtxn);
     assert_eq!(committed(&db), (Some(10), root));
@@ -307,7 +391,9 @@ fn stage_writes_nothing_and_checks_versions() {
 
     // A second stage on the same base commits; the first one is then stale.
     let rtxn = db.begin_read().expect("begin read");
-    let (_, other) = state.stage(&rtxn, 12, &cs(&[("c", Some("4"))])).expect("stage");
+    let (_, other) = state
+        .stage(&rtxn, 12, &cs(&[("c", Some("4"))]))
+        .expect("stage");
     drop(rtxn);
     let wtxn = db.begin_write().expect("begin write");
     state.commit(&wtxn, other).expect("commit");
@@ -315,7 +401,10 @@ fn stage_writes_nothing_and_checks_versions() {
     let wtxn = db.begin_write().expect("begin write");
     assert!(matches!(
         state.commit(&wtxn, staged),
-        Err(AuthStateError::StaleStage { staged_on: Some(10), committed: Some(12) })
+        Err(AuthStateError::StaleStage {
+            staged_on: Some(10),
+            committed: Some(12)
+        })
     ));
     wtxn.abort().expect("abort");
     assert_eq!(committed(&db).0, Some(12));
@@ -327,7 +416,9 @@ fn redb_snapshot_keeps_serving_old_proofs() {
     let old_root = apply(&db, 1, &cs(&[("a", Some("1")), ("b", Some("2"))]));
     let old_rtxn = db.begin_read().expect("begin read");
     apply(&db, 2, &cs(&[("a", Some("changed"))]));
-    let old = JmtState::new().prove(&old_rtxn, b"a").expect("prove on snapshot");
+    let old = JmtState::new()
+        .prove(&old_rtxn, b"a")
+        .expect("prove on snapshot");
     assert_eq!(old.value, Some(b"1".to_vec()));
     verify_proof(&old_root, &old).expect("old proof");
 }
@@ -345,28 +436,46 @@ fn corrupt_node_is_an_error_not_a_panic() {
             .map(|e| e.expect("entry").0.value().to_vec())
             .collect();
         for k in keys {
-            nodes.insert(k.as_slice(), [0xffu8, 1, 2].as_slice()).expect("insert");
+            nodes
+                .insert(k.as_slice(), [0xffu8, 1, 2].as_slice())
+                .expect("insert");
         }
     }
     wtxn.commit().expect("commit");
     let rtxn = db.begin_read().expect("begin read");
     let state = JmtState::new();
-    assert!(matches!(state.prove(&rtxn, b"a"), Err(AuthStateError::Corrupt(_))));
+    assert!(matches!(
+        state.prove(&rtxn, b"a"),
+        Err(AuthStateError::Corrupt(_))
+    ));
     assert!(matches!(
         state.stage(&rtxn, 2, &cs(&[("c", Some("3"))])),
         Err(AuthStateError::Corrupt(_))
     ));
 }
 
-/// Random blocks of changes over a small key space (so that updates and deletes happen).
+/// Random blocks of changes over a small key space (so that updates and deletes happen); about
+/// half the blocks have no deletes (and so take jmt's batch insertion).
 fn blocks() -> impl Strategy<Value = Vec<ChangeSet>> {
     let key = prop::collection::vec(0u8..4, 0..3);
     let value = prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..4));
-    prop::collection::vec(prop::collection::btree_map(key, value, 0..12), 1..6)
+    let block = (
+        any::<bool>(),
+        prop::collection::btree_map(key, value, 0..12),
+    )
+        .prop_map(|(inserts_only, mut changes)| {
+            if inserts_only {
+                for v in changes.values_mut() {
+                    v.get_or_insert_with(Vec::new);
+                }
+            }
+            changes
+        });
+    prop::collection::vec(block, 1..6)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn same_changesets_same_roots(blocks in blocks()) {
@@ -378,7 +487,7 @@ proptest! {
         for (i, changes) in blocks.iter().enumerate() {
             let version = 2 * i as u64;
             let r1 = apply(&db1, version, changes);
-            let r2 = apply(&db2, version + 1, changes);
+            let r2 = apply_with(per_key(), &db2, version + 1, changes);
             prop_assert_eq!(r1, r2);
             for (k, v) in changes {
                 match v {
@@ -394,6 +503,9 @@ proptest! {
         let (_d3, db3) = fresh();
         prop_assert_eq!(apply(&db3, 0, &merged), last);
         prop_assert_eq!(node_count(&db3), node_count(&db1));
+        let (_d4, db4) = fresh();
+        prop_assert_eq!(apply_with(per_key(), &db4, 0, &merged), last);
+        prop_assert_eq!(node_count(&db4), node_count(&db1));
         if model.is_empty() {
             prop_assert_eq!(last, EMPTY_ROOT);
         }
@@ -425,7 +537,8 @@ impl SplitMix {
 
 /// Time staging and committing blocks of random changes:
 /// `cargo test -p depin-ledger --release -- --ignored --nocapture authstate_timing`.
-/// Block count and size come from `AUTHSTATE_BLOCKS` and `AUTHSTATE_KEYS` (default 100 × 5000).
+/// Block count and size come from `AUTHSTATE_BLOCKS` and `AUTHSTATE_KEYS` (default 100 × 5000),
+/// the share of deletes from `AUTHSTATE_DELETE_PER_MILLE` (default 50).
 #[test]
 #[ignore = "timing run; use --release --ignored --nocapture"]
 #[allow(clippy::print_stdout)]
@@ -439,6 +552,7 @@ fn authstate_timing() {
     };
     let blocks = env("AUTHSTATE_BLOCKS", 100);
     let per_block = env("AUTHSTATE_KEYS", 5000);
+    let delete_per_mille = env("AUTHSTATE_DELETE_PER_MILLE", 50);
     let (_dir, db) = fresh();
     let state = JmtState::new();
     let mut rng = SplitMix(42);
@@ -448,10 +562,10 @@ fn authstate_timing() {
     for version in 1..=blocks {
         let mut changes = ChangeSet::new();
         while (changes.len() as u64) < per_block {
-            // A key space of 1M ids: mostly inserts, some updates; 5% deletes.
+            // A key space of 1M ids: mostly inserts, some updates, some deletes (5% by default).
             let id = rng.next() % 1_000_000;
             let key = format!("account/{id:016x}").into_bytes();
-            let value = if rng.next() % 20 == 0 {
+            let value = if rng.next() % 1000 < delete_per_mille {
                 None
             } else {
                 Some(rng.next().to_le_bytes().repeat(6))
@@ -489,7 +603,7 @@ fn authstate_timing() {
     let t_prove = t.elapsed();
     let n = blocks as f64;
     println!(
-        "authstate timing: {blocks} blocks x {per_block} keys, {keys} live keys, {} nodes, total {:.2?}",
+        "authstate timing: {blocks} blocks x {per_block} keys ({delete_per_mille}‰ deletes), {keys} live keys, {} nodes, total {:.2?}",
         node_count(&db),
         elapsed
     );

@@ -1,0 +1,412 @@
+//! Turn every failure into one RFC 9457 `application/problem+json` response with a stable code.
+//!
+//! [`ApiError`] is the only place an error body is built. Axum's own rejections (unknown route,
+//! wrong method, body too large, bad path or query) are either mapped to an [`ApiError`] by the
+//! handlers or, as a safety net, by [`problem_safety_net`], which rewrites any error response
+//! that is not already a problem document.
+
+use axum::body::Body;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use depin_node::{NodeError, SubmitError};
+use serde::Serialize;
+
+/// Media type of every error body.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Prefix of the `type` URI of every problem; the stable code follows it.
+pub const PROBLEM_TYPE_BASE: &str = "https://depin.dev/problems/";
+
+/// A stable, machine-readable error code. The string form ([`ErrorCode::as_str`]) never changes
+/// once published; clients and the CLI switch on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// 400: the request body is not a well-formed transaction (bad JSON, unknown field, bad
+    /// borsh, trailing bytes, structural rule broken).
+    MalformedTransaction,
+    /// 400: a path segment or query parameter is not valid.
+    InvalidParameter,
+    /// 400: some other malformed request (only produced by the safety net).
+    BadRequest,
+    /// 404: no route matches the path.
+    NotFound,
+    /// 404: the transaction is neither pending nor committed.
+    TransactionNotFound,
+    /// 404: no block at that height.
+    BlockNotFound,
+    /// 405: the route exists but not with this method.
+    MethodNotAllowed,
+    /// 409: the nonce was already used by a committed transaction.
+    NonceTooLow,
+    /// 409: the same transaction is already pending.
+    DuplicateTransaction,
+    /// 413: the body (or the encoded transaction) is over the limit.
+    PayloadTooLarge,
+    /// 415: the content type is neither JSON nor octet-stream.
+    UnsupportedMediaType,
+    /// 422: the transaction is for another chain.
+    WrongChainId,
+    /// 422: the signature does not verify.
+    BadSignature,
+    /// 422: the nonce is too far ahead of the account's nonce.
+    NonceTooHigh,
+    /// 422: the fee is under the minimum.
+    FeeTooLow,
+    /// 422: the sender account does not exist yet (fund it first).
+    UnknownAccount,
+    /// 429: the sender has too many pending transactions.
+    SenderQueueFull,
+    /// 429: the mempool is full.
+    MempoolFull,
+    /// 500: an internal failure; details are logged, not returned.
+    Internal,
+    /// 503: the node is shutting down.
+    ShuttingDown,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [ErrorCode; 20] = [
+        ErrorCode::MalformedTransaction,
+        ErrorCode::InvalidParameter,
+        ErrorCode::BadRequest,
+        ErrorCode::NotFound,
+        ErrorCode::TransactionNotFound,
+        ErrorCode::BlockNotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::NonceTooLow,
+        ErrorCode::DuplicateTransaction,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::WrongChainId,
+        ErrorCode::BadSignature,
+        ErrorCode::NonceTooHigh,
+        ErrorCode::FeeTooLow,
+        ErrorCode::UnknownAccount,
+        ErrorCode::SenderQueueFull,
+        ErrorCode::MempoolFull,
+        ErrorCode::Internal,
+        ErrorCode::ShuttingDown,
+    ];
+
+    /// The stable code string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedTransaction => "malformed_transaction",
+            ErrorCode::InvalidParameter => "invalid_parameter",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::TransactionNotFound => "transaction_not_found",
+            ErrorCode::BlockNotFound => "block_not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::NonceTooLow => "nonce_too_low",
+            ErrorCode::DuplicateTransaction => "duplicate_transaction",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::WrongChainId => "wrong_chain_id",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::NonceTooHigh => "nonce_too_high",
+            ErrorCode::FeeTooLow => "fee_too_low",
+            ErrorCode::UnknownAccount => "unknown_account",
+            ErrorCode::SenderQueueFull => "sender_queue_full",
+            ErrorCode::MempoolFull => "mempool_full",
+            ErrorCode::Internal => "internal",
+            ErrorCode::ShuttingDown => "shutting_down",
+        }
+    }
+
+    /// The HTTP status of this code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::MalformedTransaction | ErrorCode::InvalidParameter | ErrorCode::BadRequest => {
+                StatusCode::BAD_REQUEST
+            }
+            ErrorCode::NotFound | ErrorCode::TransactionNotFound | ErrorCode::BlockNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::NonceTooLow | ErrorCode::DuplicateTransaction => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::WrongChainId
+            | ErrorCode::BadSignature
+            | ErrorCode::NonceTooHigh
+            | ErrorCode::FeeTooLow
+            | ErrorCode::UnknownAccount => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::SenderQueueFull | ErrorCode::MempoolFull => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The stable human title of this code (RFC 9457: the same for every occurrence).
+    pub fn title(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedTransaction => "Malformed transaction",
+            ErrorCode::InvalidParameter => "Invalid parameter",
+            ErrorCode::BadRequest => "Bad request",
+            ErrorCode::NotFound => "Not found",
+            ErrorCode::TransactionNotFound => "Transaction not found",
+            ErrorCode::BlockNotFound => "Block not found",
+            ErrorCode::MethodNotAllowed => "Method not allowed",
+            ErrorCode::NonceTooLow => "Nonce already used",
+            ErrorCode::DuplicateTransaction => "Duplicate transaction",
+            ErrorCode::PayloadTooLarge => "Payload too large",
+            ErrorCode::UnsupportedMediaType => "Unsupported media type",
+            ErrorCode::WrongChainId => "Wrong chain id",
+            ErrorCode::BadSignature => "Bad signature",
+            ErrorCode::NonceTooHigh => "Nonce too high",
+            ErrorCode::FeeTooLow => "Fee too low",
+            ErrorCode::UnknownAccount => "Unknown sender account",
+            ErrorCode::SenderQueueFull => "Sender queue full",
+            ErrorCode::MempoolFull => "Mempool full",
+            ErrorCode::Internal => "Internal error",
+            ErrorCode::ShuttingDown => "Shutting down",
+        }
+    }
+
+    /// The `type` URI of this code.
+    pub fn type_uri(self) -> String {
+        format!("{PROBLEM_TYPE_BASE}{}", self.as_str())
+    }
+
+    /// The generic code for a bare HTTP error status (used by the safety net).
+    fn for_status(status: StatusCode) -> ErrorCode {
+        match status {
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ShuttingDown,
+            s if s.is_server_error() => ErrorCode::Internal,
+            _ => ErrorCode::BadRequest,
+        }
+    }
+}
+
+/// The RFC 9457 problem document, as serialized. Some codes add extension members next to
+/// these (`expected`, `got`, `limit`, `min_fee`, `parameter`, …).
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct Problem {
+    /// `https://depin.dev/problems/<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "https://depin.dev/problems/invalid_parameter")]
+    pub type_uri: String,
+    /// Stable per code.
+    #[schema(example = "Invalid parameter")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong in this occurrence, for humans.
+    #[schema(example = "address: not a valid address: invalid character")]
+    pub detail: String,
+    /// The stable machine-readable code.
+    #[schema(example = "invalid_parameter")]
+    pub code: String,
+    /// Code-specific extension members (for example `expected` and `got` of `nonce_too_low`),
+    /// serialized inline next to the standard members.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An error of the API: a code, a detail for humans, extension members and extra headers.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    status: StatusCode,
+    detail: String,
+    extensions: serde_json::Map<String, serde_json::Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    /// An error with `code`'s status and a detail message.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            status: code.status(),
+            detail: detail.into(),
+            extensions: serde_json::Map::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A 500 with a generic detail; the real cause is logged here, never returned.
+    pub fn internal(context: &str, cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(context, error = %cause, "internal error while serving a request");
+        ApiError::new(ErrorCode::Internal, "internal error; see the node's log")
+    }
+
+    /// Add an extension member.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> ApiError {
+        self.extensions.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Add a response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_uri: self.code.type_uri(),
+            title: self.code.title().to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.as_str().to_string(),
+            extensions: self.extensions.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code.as_str(), self.status.as_u16(), self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem())
+            .expect("invariant: a problem document always serializes");
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        response
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> ApiError {
+        let detail = e.to_string();
+        let retry_after = || (header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match e {
+            SubmitError::WrongChainId { expected } => {
+                ApiError::new(ErrorCode::WrongChainId, detail).with("expected", expected)
+            }
+            SubmitError::BadSignature => ApiError::new(ErrorCode::BadSignature, detail),
+            SubmitError::NonceTooLow { expected, got } => ApiError::new(ErrorCode::NonceTooLow, detail)
+                .with("expected", expected)
+                .with("got", got),
+            SubmitError::NonceTooHigh { expected_max, got } => {
+                ApiError::new(ErrorCode::NonceTooHigh, detail)
+                    .with("expected_max", expected_max)
+                    .with("got", got)
+            }
+            SubmitError::FeeTooLow { min_fee } => {
+                ApiError::new(ErrorCode::FeeTooLow, detail).with("min_fee", min_fee.to_string())
+            }
+            SubmitError::Duplicate => ApiError::new(ErrorCode::DuplicateTransaction, detail),
+            SubmitError::SenderFull { limit } => {
+                let (n, v) = retry_after();
+                ApiError::new(ErrorCode::SenderQueueFull, detail).with("limit", limit).with_header(n, v)
+            }
+            SubmitError::MempoolFull { limit } => {
+                let (n, v) = retry_after();
+                ApiError::new(ErrorCode::MempoolFull, detail).with("limit", limit).with_header(n, v)
+            }
+            SubmitError::ShuttingDown => ApiError::new(ErrorCode::ShuttingDown, detail),
+            SubmitError::UnknownAccount => ApiError::new(ErrorCode::UnknownAccount, detail),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> ApiError {
+        ApiError::internal("node", &e)
+    }
+}
+
+/// Rewrite any error response that is not already a problem document (axum's bare 404 of the
+/// fallback, 405 of a method router, 413 of a body limit, …) into one, keeping its status and
+/// headers (such as `Allow`).
+pub async fn problem_safety_net(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE));
+    if is_problem {
+        return response;
+    }
+    let (parts, _body) = response.into_parts();
+    let code = ErrorCode::for_status(status);
+    let detail = match code {
+        ErrorCode::NotFound => "no route matches this path".to_string(),
+        ErrorCode::MethodNotAllowed => {
+            let allow = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok());
+            match allow {
+                Some(a) if !a.is_empty() => format!("this route allows only: {a}"),
+                _ => "this route does not allow this method".to_string(),
+            }
+        }
+        ErrorCode::Internal => {
+            tracing::error!(%status, "an error response without a problem body was produced");
+            "internal error; see the node's log".to_string()
+        }
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let mut error = ApiError::new(code, detail);
+    error.status = status;
+    let mut out = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_titled() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{s}");
+            assert!(!code.title().is_empty());
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn problem_has_the_rfc_9457_members() {
+        let e = ApiError::new(ErrorCode::NonceTooLow, "nonce 1 was used").with("expected", 2);
+        let v = serde_json::to_value(e.problem()).unwrap();
+        assert_eq!(v["type"], "https://depin.dev/problems/nonce_too_low");
+        assert_eq!(v["title"], "Nonce already used");
+        assert_eq!(v["status"], 409);
+        assert_eq!(v["code"], "nonce_too_low");
+        assert_eq!(v["expected"], 2);
+    }
+}

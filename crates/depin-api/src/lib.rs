@@ -1,0 +1,193 @@
+//! Serve a depin node over HTTP: JSON API, SSE events, Prometheus metrics and an OpenAPI 3.1 document.
+//!
+//! Routes (all JSON unless stated; every error is an RFC 9457 `application/problem+json`
+//! document with a stable `code`, see [`error::ErrorCode`]):
+//!
+//! | method | path | what |
+//! | --- | --- | --- |
+//! | POST | `/api/v1/txs` | submit a transaction (JSON or canonical borsh bytes), optionally wait for commit |
+//! | GET | `/api/v1/txs/{id}` | status of a transaction |
+//! | GET | `/api/v1/accounts/{address}` | balance and nonce; `?prove=true` adds a state proof |
+//! | GET | `/api/v1/blocks/{height}`, `/api/v1/blocks/latest` | a block with its receipts |
+//! | GET | `/api/v1/status` | chain id, height, state root, mempool size… |
+//! | GET | `/api/v1/events` | server-sent events: `block`, `lagged` |
+//! | GET | `/api/v1/openapi.json` | this API's OpenAPI 3.1 document |
+//! | GET | `/healthz` | liveness |
+//! | GET | `/metrics` | Prometheus text: the node's metrics and HTTP counters |
+
+pub mod error;
+mod events;
+mod info;
+mod ledger;
+mod metrics;
+mod schema;
+mod txs;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::Router;
+use depin_node::Node;
+use tokio::sync::watch;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ErrorCode, Problem};
+
+/// Limits of the HTTP edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// Largest request body accepted, in bytes (default 1 MiB); larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Longest `timeout_ms` a client may ask for with `?wait=true` (default 30 000 ms).
+    pub wait_timeout_ms_max: u64,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits { max_body_bytes: 1024 * 1024, wait_timeout_ms_max: 30_000 }
+    }
+}
+
+/// Default `timeout_ms` of `POST /api/v1/txs?wait=true` (capped by [`ApiLimits::wait_timeout_ms_max`]).
+pub const DEFAULT_WAIT_TIMEOUT_MS: u64 = 10_000;
+
+/// Interval between SSE keep-alive comments.
+pub const SSE_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) node: Node,
+    pub(crate) limits: ApiLimits,
+    pub(crate) metrics: Arc<metrics::HttpMetrics>,
+    /// The OpenAPI document, serialized once.
+    pub(crate) openapi_json: Arc<str>,
+}
+
+/// Tells long-lived responses (SSE streams, `wait=true` submissions) that the server is shutting
+/// down, so that graceful shutdown does not wait for them. Inserted as a request extension by
+/// [`serve`]; absent when the router is driven directly (tests).
+#[derive(Clone)]
+pub(crate) struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    /// Resolve when shutdown starts (never, if `this` is `None`).
+    pub(crate) async fn wait(this: Option<Shutdown>) {
+        match this {
+            Some(Shutdown(mut rx)) => {
+                // An error means the sender is gone, i.e. the server has stopped: also shutdown.
+                let _ = rx.wait_for(|stopping| *stopping).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The OpenAPI document's fixed parts; paths are added from the handlers by utoipa-axum.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "depin node API",
+        description = "HTTP API of a depin ledger node. Errors are RFC 9457 problem documents \
+                       (`application/problem+json`) with a stable `code` member.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(
+        Problem,
+        schema::Hash32,
+        schema::Address,
+        schema::Amount,
+        schema::PublicKey,
+        schema::Signature,
+        schema::HexBytes,
+        schema::Transaction,
+        schema::TransactionBytes,
+        schema::TxContent,
+        schema::TxBody,
+        schema::TxStatus,
+        schema::Receipt,
+        schema::TxOutcome,
+        schema::RejectReason,
+        schema::Account,
+        schema::StateProof,
+        schema::BlockView,
+        schema::Block,
+        schema::BlockHeader,
+        schema::Status,
+        schema::Health,
+        schema::Event,
+    )),
+    tags(
+        (name = "transactions", description = "Submit transactions and follow them"),
+        (name = "ledger", description = "Read accounts and blocks"),
+        (name = "node", description = "Node status, events, health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Build the OpenAPI document and the axum routes together (state not yet attached).
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let v1 = OpenApiRouter::default()
+        .routes(routes!(txs::submit))
+        .routes(routes!(txs::get_tx))
+        .routes(routes!(ledger::get_account))
+        .routes(routes!(ledger::latest_block))
+        .routes(routes!(ledger::block_by_height))
+        .routes(routes!(info::status))
+        .routes(routes!(events::events))
+        .routes(routes!(info::openapi_json));
+    // Nest before splitting, or the paths lose their prefix.
+    OpenApiRouter::with_openapi(doc)
+        .nest("/api/v1", v1)
+        .routes(routes!(info::healthz))
+        .routes(routes!(info::metrics))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of this API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    parts().1
+}
+
+/// Build the HTTP router serving `node`.
+pub fn router(node: Node, limits: ApiLimits) -> Router {
+    let (routes, doc) = parts();
+    let openapi_json = doc.to_pretty_json().expect("invariant: the OpenAPI document serializes");
+    let state = AppState {
+        node,
+        limits,
+        metrics: Arc::new(metrics::HttpMetrics::default()),
+        openapi_json: Arc::from(openapi_json),
+    };
+    routes
+        .fallback(info::not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(map_response(error::problem_safety_net))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves, then stop accepting connections, end
+/// open event streams and pending waits, and return once in-flight requests have finished.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (tx, rx) = watch::channel(false);
+    let router = router.layer(axum::Extension(Shutdown(rx)));
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("HTTP server shutting down");
+        // Receivers also treat the sender being dropped right after as shutdown.
+        let _ = tx.send(true);
+    };
+    axum::serve(listener, router).with_graceful_shutdown(signal).await
+}

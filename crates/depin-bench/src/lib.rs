@@ -1,0 +1,49 @@
+//! Benchmark suites for depin: each returns a [`BenchReport`] of the shape DESIGN.md §4 fixes.
+//!
+//! A suite measures the real pieces (redb file on disk, durable commits, real Ed25519
+//! signatures) and, in the same run, the physical reference each target is a ratio of (raw
+//! signature verification rate, raw fsync latency), so a ratio holds on any machine.
+//!
+//! **Boundary:** this library never prints; the CLI (`depin bench ledger -o json`) owns the
+//! terminal and renders [`BenchReport::to_json`] or [`BenchReport::to_table`].
+
+mod ledger;
+mod measure;
+pub mod report;
+
+pub use ledger::{ledger, LedgerBenchOptions};
+pub use measure::{machine, utc_date};
+pub use report::{BenchReport, BenchResult, Machine, Op, Target};
+
+/// Why a benchmark could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The options do not describe a runnable benchmark.
+    #[error("invalid benchmark options: {0}")]
+    Options(String),
+    /// Temporary files could not be written or synced.
+    #[error("benchmark i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] depin_ledger::LedgerError),
+    /// A pre-encoded transaction did not decode.
+    #[error("a benchmark transaction does not decode: {0}")]
+    Decode(#[from] depin_types::DecodeError),
+    /// A transaction of the workload was not applied: the benchmark would measure rejections.
+    #[error("transaction {index} of block {height} was rejected ({code}); the workload must apply in full")]
+    Rejected {
+        /// Block height.
+        height: u64,
+        /// Position in the block.
+        index: usize,
+        /// The receipt's reject code.
+        code: &'static str,
+    },
+    /// A signature of the workload did not verify.
+    #[error("a benchmark signature does not verify ({0})")]
+    Signature(&'static str),
+    /// A state proof could not be made or did not verify.
+    #[error("state proof: {0}")]
+    Proof(String),
+}

@@ -1,0 +1,275 @@
+//! Declare the command line: global flags and noun-verb subcommands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use depin_types::Scheme;
+
+use crate::output::Format;
+
+/// depin — a management node for Decentralized Physical Infrastructure Networks.
+///
+/// Start a local network with `depin up --dev`, then use the other commands against it.
+///
+/// Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 rejected (signature, nonce, funds,
+/// proof), 5 node unreachable.
+#[derive(Parser, Debug)]
+#[command(name = "depin", version, about, long_about)]
+pub struct Cli {
+    /// Node home: config.toml, genesis.toml, node key, keys/, data/. Default: the XDG data
+    /// directory (~/.local/share/depin).
+    #[arg(long, global = true, env = "DEPIN_HOME")]
+    pub home: Option<PathBuf>,
+
+    /// Output format for commands that print data.
+    #[arg(short = 'o', long, global = true, env = "DEPIN_OUTPUT", value_enum, default_value = "table")]
+    pub output: Format,
+
+    /// URL of the node's HTTP API. Default: the `api.listen` address of the home's config.
+    #[arg(long, global = true, env = "DEPIN_NODE")]
+    pub node: Option<String>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a node home: config.toml (every key, commented), genesis, node key.
+    Init(InitArgs),
+    /// Start the node: ledger, sequencer and HTTP API, until Ctrl-C or SIGTERM.
+    Up(UpArgs),
+    /// Show the node's chain id, height, state root and mempool.
+    Status,
+    /// Manage account keys (encrypted at rest with argon2id + XChaCha20-Poly1305).
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Sign and submit transactions.
+    #[command(subcommand)]
+    Tx(TxCmd),
+    /// Read accounts and blocks from the node.
+    #[command(subcommand)]
+    Query(QueryCmd),
+    /// Work with state proofs offline.
+    #[command(subcommand)]
+    Proof(ProofCmd),
+    /// Offline maintenance of the node's ledger (the node must be stopped).
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// Show the configuration template, path or resolved values.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Run a benchmark suite and print its report (JSON with `-o json`).
+    #[command(subcommand)]
+    Bench(BenchCmd),
+    /// Print a shell completion script.
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `depin init`
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Also create a funded `dev` account key (plaintext unless DEPIN_KEY_PASSWORD is set).
+    #[arg(long)]
+    pub dev: bool,
+    /// Chain id.
+    #[arg(long, default_value = "depin-local")]
+    pub chain_id: String,
+    /// Signature scheme of the dev account.
+    #[arg(long, default_value = "ed25519")]
+    pub scheme: Scheme,
+}
+
+/// `depin up`
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// Create a dev home first if the home is empty (funded `dev` account, plaintext key).
+    #[arg(long)]
+    pub dev: bool,
+    /// Listen address of the API (overrides config and DEPIN_API_LISTEN).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Block interval in ms (overrides config).
+    #[arg(long)]
+    pub block_interval_ms: Option<u64>,
+}
+
+/// `depin keys …`
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Generate a key and store it encrypted (password from DEPIN_KEY_PASSWORD or a prompt).
+    New {
+        /// Key name: letters, digits, `-`, `_`.
+        name: String,
+        /// Signature scheme.
+        #[arg(long, default_value = "ed25519")]
+        scheme: Scheme,
+        /// Store the key unencrypted (dev networks only).
+        #[arg(long)]
+        insecure_plaintext: bool,
+    },
+    /// List keys.
+    List,
+    /// Show a key's address and public key.
+    Show {
+        /// Key name or address.
+        key: String,
+    },
+    /// Import a key file (JSON, as written by `keys export`) or a raw seed.
+    Import {
+        /// Name to store it under.
+        name: String,
+        /// A key file to import.
+        #[arg(long, conflicts_with = "seed_hex")]
+        file: Option<PathBuf>,
+        /// Raw seed in hex (32 bytes; 64 for hybrid).
+        #[arg(long, requires = "scheme")]
+        seed_hex: Option<String>,
+        /// Scheme of the raw seed.
+        #[arg(long)]
+        scheme: Option<Scheme>,
+        /// Store the key unencrypted (dev networks only).
+        #[arg(long)]
+        insecure_plaintext: bool,
+    },
+    /// Export a key file (still encrypted) to a file or stdout.
+    Export {
+        /// Key name or address.
+        key: String,
+        /// Output file (mode 0600); stdout if absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `depin tx …`
+#[derive(Subcommand, Debug)]
+pub enum TxCmd {
+    /// Transfer tokens.
+    Transfer {
+        /// Sender key name or address (from the home's keys/).
+        #[arg(long)]
+        from: String,
+        /// Recipient address (depin1…).
+        #[arg(long)]
+        to: String,
+        /// Amount in base units.
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Burn tokens (reduces total supply).
+    Burn {
+        /// Sender key name or address.
+        #[arg(long)]
+        from: String,
+        /// Amount in base units.
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Show a transaction's status and receipt.
+    Show {
+        /// Transaction id (hex).
+        id: String,
+    },
+}
+
+/// Flags shared by transaction commands.
+#[derive(Args, Debug)]
+pub struct TxCommon {
+    /// Fee in base units (default: the chain minimum).
+    #[arg(long)]
+    pub fee: Option<String>,
+    /// Nonce (default: the account's next nonce from the node).
+    #[arg(long)]
+    pub nonce: Option<u64>,
+    /// Return once the node accepted the transaction, without waiting for its block.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the signed transaction as JSON and do not submit it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a plaintext key file (dev networks).
+    #[arg(long)]
+    pub insecure_plaintext: bool,
+}
+
+/// `depin query …`
+#[derive(Subcommand, Debug)]
+pub enum QueryCmd {
+    /// An account's balance and nonce; with --prove, a state proof.
+    Account {
+        /// Address (depin1…) or key name.
+        address: String,
+        /// Fetch and verify a proof against the state root.
+        #[arg(long)]
+        prove: bool,
+        /// Save the proof to this file (implies --prove).
+        #[arg(long)]
+        proof_out: Option<PathBuf>,
+    },
+    /// A block by height, or `latest`.
+    Block {
+        /// Height or `latest`.
+        height: String,
+    },
+}
+
+/// `depin proof …`
+#[derive(Subcommand, Debug)]
+pub enum ProofCmd {
+    /// Verify a saved proof against a state root, offline.
+    Verify {
+        /// Proof file (JSON from `query account --proof-out`).
+        file: PathBuf,
+        /// Trusted state root (hex).
+        #[arg(long)]
+        root: String,
+    },
+}
+
+/// `depin ledger …`
+#[derive(Subcommand, Debug)]
+pub enum LedgerCmd {
+    /// Re-execute every block from genesis in a scratch ledger and compare every root with
+    /// the stored chain (audit; the node must be stopped).
+    Replay,
+}
+
+/// `depin config …`
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print the template with every key, its default and its environment variable.
+    Default,
+    /// Print the config file path of the home.
+    Path,
+    /// Print the resolved configuration (file + environment).
+    Show,
+}
+
+/// `depin bench …`
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Signed transfers through decode → verify → execute → durable commit, beside raw
+    /// Ed25519 verify rates, raw fsync latency and proof timings.
+    Ledger {
+        /// Transactions to run.
+        #[arg(long, default_value_t = 100_000)]
+        txs: usize,
+        /// Transactions per block.
+        #[arg(long, default_value_t = 10_000)]
+        block_txs: usize,
+        /// A small, fast run (CI smoke test).
+        #[arg(long)]
+        quick: bool,
+    },
+}

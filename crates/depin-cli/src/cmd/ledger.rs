@@ -1,0 +1,60 @@
+//! Audit the stored chain offline by replaying it from genesis (`depin ledger replay`).
+
+use depin_ledger::Ledger;
+use depin_node::replay_from_genesis;
+use depin_types::Genesis;
+use serde::Serialize;
+
+use crate::cli::LedgerCmd;
+use crate::cmd::Ctx;
+use crate::error::{CliError, CliResult, ExitCode};
+use crate::output;
+
+#[derive(Serialize)]
+struct ReplayReport {
+    height: u64,
+    stored_state_root: String,
+    replayed_state_root: String,
+    matches: bool,
+}
+
+/// Run `depin ledger …`.
+pub fn run(ctx: &Ctx, cmd: LedgerCmd) -> CliResult {
+    match cmd {
+        LedgerCmd::Replay => {
+            let text = std::fs::read_to_string(ctx.home.genesis()).map_err(|e| {
+                CliError::fail(format!("cannot read {}: {e}", ctx.home.genesis().display()))
+            })?;
+            let genesis = Genesis::from_toml(&text).map_err(CliError::fail)?;
+            let ledger = Ledger::open(&ctx.home.ledger(), &genesis, true).map_err(|e| {
+                CliError::fail(format!("cannot open the ledger: {e}")).hint("stop the node first (`depin up` holds the database)")
+            })?;
+            let head = ledger.head().map_err(CliError::fail)?;
+            let replayed = match replay_from_genesis(&ledger, &genesis).map_err(CliError::fail)? {
+                Ok(root) => root,
+                Err((height, why)) => {
+                    return Err(CliError::with_code(ExitCode::Rejected, format!("block {height} does not replay: {why}")));
+                }
+            };
+            let report = ReplayReport {
+                height: head.height,
+                stored_state_root: head.state_root.to_hex(),
+                replayed_state_root: replayed.to_hex(),
+                matches: replayed == head.state_root,
+            };
+            output::print(ctx.output, &report, |r| {
+                vec![
+                    ("height".into(), r.height.to_string()),
+                    ("stored_state_root".into(), r.stored_state_root.clone()),
+                    ("replayed_state_root".into(), r.replayed_state_root.clone()),
+                    ("matches".into(), r.matches.to_string()),
+                ]
+            });
+            if report.matches {
+                Ok(())
+            } else {
+                Err(CliError::with_code(ExitCode::Rejected, "the replayed state root differs from the stored one"))
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Start the node in the foreground (`depin up`) until Ctrl-C or SIGTERM.
+
+use std::time::Duration;
+
+use depin_api::ApiLimits;
+use depin_node::{init_home, InitOptions, Node};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::UpArgs;
+use crate::cmd::Ctx;
+use crate::error::{CliError, CliResult};
+
+/// Run `depin up`.
+pub fn run(ctx: &Ctx, args: &UpArgs) -> CliResult {
+    if !ctx.home.is_initialized() {
+        if !args.dev {
+            return Err(CliError::fail(format!("{} has no genesis.toml", ctx.home.root().display()))
+                .hint("run `depin init` (or `depin up --dev` for a local dev network)"));
+        }
+        let opts = InitOptions {
+            dev: true,
+            dev_password: std::env::var("DEPIN_KEY_PASSWORD").ok().map(String::into_bytes),
+            ..InitOptions::default()
+        };
+        init_home(&ctx.home, &opts).map_err(CliError::fail)?;
+        println!("created a dev home in {}", ctx.home.root().display());
+    }
+    let mut config = ctx.config()?;
+    if let Some(listen) = args.listen {
+        config.api.listen = listen;
+    }
+    if let Some(ms) = args.block_interval_ms {
+        config.sequencer.block_interval_ms = ms;
+    }
+    config.validate().map_err(CliError::fail)?;
+    init_logging(&config.log.level, &config.log.format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("depin-api")
+        .build()
+        .map_err(CliError::fail)?;
+    runtime.block_on(serve(ctx, config))
+}
+
+async fn serve(ctx: &Ctx, config: depin_node::NodeConfig) -> CliResult {
+    let limits = ApiLimits { max_body_bytes: config.api.max_body_bytes, ..ApiLimits::default() };
+    let listen = config.api.listen;
+    let node = Node::open(&ctx.home, config).map_err(CliError::fail)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::fail(format!("cannot listen on {listen}: {e}")).hint("pass --listen 127.0.0.1:PORT"))?;
+    let status = node.status().map_err(CliError::fail)?;
+    let sequencer = node.start_sequencer();
+    println!("depin node up");
+    println!("  chain      {} (height {})", status.chain_id, status.height);
+    println!("  api        http://{listen}/api/v1/status");
+    println!("  metrics    http://{listen}/metrics");
+    println!("  home       {}", ctx.home.root().display());
+    if let Ok(ks) = ctx.keystore() {
+        if let Ok(dev) = ks.get("dev") {
+            println!("  dev key    {} (try: depin query account dev)", dev.address());
+        }
+    }
+    tracing::info!(%listen, chain = %status.chain_id, height = status.height, "node started");
+    let watched = node.clone();
+    let shutdown = async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("invariant: a SIGTERM handler can be installed");
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => { tracing::info!("interrupted; shutting down"); break }
+                _ = term.recv() => { tracing::info!("terminated; shutting down"); break }
+                _ = tick.tick() => if watched.is_stopping() { break },
+            }
+        }
+    };
+    let router = depin_api::router(node.clone(), limits);
+    depin_api::serve(listener, router, shutdown).await.map_err(CliError::fail)?;
+    sequencer.stop().map_err(|e| CliError::fail(format!("the sequencer stopped on a fault: {e}")))?;
+    println!("depin node stopped at height {}", node.status().map(|s| s.height).unwrap_or(0));
+    Ok(())
+}
+
+fn init_logging(level: &str, format: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}

@@ -1,0 +1,118 @@
+//! Start and stop real `depin` processes for end-to-end tests.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `depin` binary under test.
+pub fn depin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_depin"))
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `depin init --dev` into `home`.
+pub fn init_dev_home(home: &Path) {
+    let out = depin().args(["init", "--dev", "--home"]).arg(home).env_remove("DEPIN_KEY_PASSWORD").output().unwrap();
+    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A running `depin up`; killed on drop.
+pub struct NodeProcess {
+    /// The child.
+    pub child: Child,
+    /// API base URL.
+    pub url: String,
+    /// Home.
+    pub home: PathBuf,
+}
+
+impl NodeProcess {
+    /// Start `depin up` on `port` and wait for /healthz.
+    pub fn start(home: &Path, port: u16, block_interval_ms: u64) -> NodeProcess {
+        let child = depin()
+            .args(["up", "--home"])
+            .arg(home)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--block-interval-ms", &block_interval_ms.to_string()])
+            .env("DEPIN_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let node = NodeProcess { child, url: format!("http://127.0.0.1:{port}"), home: home.to_path_buf() };
+        node.wait_ready(Duration::from_secs(30));
+        node
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let start = Instant::now();
+        let agent = agent();
+        while start.elapsed() < timeout {
+            if let Ok(r) = agent.get(format!("{}/healthz", self.url)).call() {
+                if r.status().as_u16() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("node at {} not ready after {timeout:?}", self.url);
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM; returns the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "node did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP agent that returns non-2xx answers instead of errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// GET a JSON document.
+pub fn get_json(agent: &ureq::Agent, url: &str) -> Result<(u16, serde_json::Value), ureq::Error> {
+    let mut r = agent.get(url).call()?;
+    let status = r.status().as_u16();
+    let v = r.body_mut().read_json().unwrap_or(serde_json::Value::Null);
+    Ok((status, v))
+}
+
+/// POST JSON.
+pub fn post_json(agent: &ureq::Agent, url: &str, body: &serde_json::Value) -> Result<(u16, serde_json::Value), ureq::Error> {
+    let mut r = agent.post(url).header("content-type", "application/json").send(body.to_string())?;
+    let status = r.status().as_u16();
+    let v = r.body_mut().read_json().unwrap_or(serde_json::Value::Null);
+    Ok((status, v))
+}
