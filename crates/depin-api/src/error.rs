@@ -4,6 +4,32 @@
 //! wrong method, body too large, bad path or query) are either mapped to an [`ApiError`] by the
 //! handlers or, as a safety net, by [`problem_safety_net`], which rewrites any error response
 //! that is not already a problem document.
+//!
+//! | code | status | when |
+//! | --- | --- | --- |
+//! | `malformed_transaction` | 400 | body is not a transaction: bad JSON, unknown field, wrong type, bad or trailing borsh bytes, empty, chain id over 64 bytes |
+//! | `invalid_parameter` | 400 | bad path segment (address, tx id, height) or query (`wait`, `timeout_ms` over the limit, `prove`, unknown parameter) |
+//! | `bad_request` | 400 | any other bare 4xx from the framework (safety net only; not expected) |
+//! | `not_found` | 404 | no route matches |
+//! | `transaction_not_found` | 404 | `GET /txs/{id}`: neither pending nor committed |
+//! | `block_not_found` | 404 | no block at that height (or none yet for `latest`) |
+//! | `method_not_allowed` | 405 | route exists, method does not (`Allow` header kept) |
+//! | `nonce_too_low` | 409 | nonce already used (a replay); members `expected`, `got` |
+//! | `duplicate_transaction` | 409 | same transaction, or same sender and nonce, already pending |
+//! | `payload_too_large` | 413 | body over `max_body_bytes`, or encoded transaction over 16 KiB; member `limit` |
+//! | `unsupported_media_type` | 415 | `Content-Type` missing or not JSON / octet-stream |
+//! | `wrong_chain_id` | 422 | transaction for another chain; member `expected` |
+//! | `bad_signature` | 422 | signature does not verify |
+//! | `nonce_too_high` | 422 | nonce beyond the sender's window; members `expected_max`, `got` |
+//! | `fee_too_low` | 422 | fee under `min_fee`; member `min_fee` |
+//! | `unknown_account` | 422 | the sender account does not exist |
+//! | `sender_queue_full` | 429 | too many pending from this sender; `Retry-After: 1`; member `limit` |
+//! | `mempool_full` | 429 | mempool full; `Retry-After: 1`; member `limit` |
+//! | `internal` | 500 | storage or other internal fault; generic detail, real error logged |
+//! | `shutting_down` | 503 | the node is stopping |
+//!
+//! Rule of thumb: 400 = not well-formed, 422 = well-formed but invalid, 409 = conflicts with
+//! ledger or mempool state, 429 = back off and retry.
 
 use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};

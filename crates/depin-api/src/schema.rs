@@ -338,6 +338,8 @@ pub struct Status {
     timestamp_ms: u64,
     /// Transactions waiting in the mempool.
     mempool_size: u64,
+    /// Minimum fee per transaction, in base units.
+    min_fee: Amount,
     /// This node's public key.
     node_public_key: PublicKey,
     /// This node's address.

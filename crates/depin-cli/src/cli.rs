@@ -128,7 +128,8 @@ pub enum KeysCmd {
         /// A key file to import.
         #[arg(long, conflicts_with = "seed_hex")]
         file: Option<PathBuf>,
-        /// Raw seed in hex (32 bytes; 64 for hybrid).
+        /// Raw seed in hex (32 bytes; 64 for hybrid); `-` reads it from stdin (keeps it out of
+        /// the process list).
         #[arg(long, requires = "scheme")]
         seed_hex: Option<String>,
         /// Scheme of the raw seed.
@@ -156,7 +157,7 @@ pub enum TxCmd {
         /// Sender key name or address (from the home's keys/).
         #[arg(long)]
         from: String,
-        /// Recipient address (depin1…).
+        /// Recipient: an address (depin1…) or a key name.
         #[arg(long)]
         to: String,
         /// Amount in base units.
@@ -186,7 +187,7 @@ pub enum TxCmd {
 /// Flags shared by transaction commands.
 #[derive(Args, Debug)]
 pub struct TxCommon {
-    /// Fee in base units (default: the chain minimum).
+    /// Fee in base units (default: the chain's `min_fee`, from the node's status).
     #[arg(long)]
     pub fee: Option<String>,
     /// Nonce (default: the account's next nonce from the node).

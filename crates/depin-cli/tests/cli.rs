@@ -79,6 +79,7 @@ fn keys_transfers_queries_proofs_and_exit_codes_against_a_running_node() {
     );
     let tx: Transaction = serde_json::from_str(&dry).expect("a dry run prints a transaction");
     assert!(tx.signature_ok());
+    expect_code(&depin(&["tx", "show", &tx.id().to_hex()]), 3, "a dry run submits nothing");
 
     // An applied transfer exits 0 and reports its receipt; `tx show` finds it.
     let sent = json(&expect_code(

@@ -6,6 +6,9 @@
 //! The kill moments come from a seeded generator; a failure prints the seed
 //! (`DEPIN_CRASH_SEED` reproduces the schedule).
 
+// The seed and the survivors' count must reach the log of a failed CI run.
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
     /// HTTP API.
@@ -64,16 +64,6 @@ pub struct LogConfig {
     pub format: String,
 }
 
-impl Default for NodeConfig {
-    fn default() -> Self {
-        NodeConfig {
-            api: ApiConfig::default(),
-            sequencer: SequencerConfig::default(),
-            mempool: MempoolConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8787)), max_body_bytes: 1024 * 1024 }

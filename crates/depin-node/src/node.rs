@@ -103,6 +103,8 @@ pub struct Status {
     pub timestamp_ms: u64,
     /// Pending transactions.
     pub mempool_size: usize,
+    /// Minimum fee per transaction (chain parameter).
+    pub min_fee: Amount,
     /// This node's block-signing key.
     pub node_public_key: PublicKey,
     /// Its address.
@@ -378,6 +380,7 @@ impl Node {
             state_root: head.state_root,
             timestamp_ms: head.timestamp_ms,
             mempool_size: self.mempool().len(),
+            min_fee: self.inner.chain.genesis().params.min_fee,
             node_address: pk.address(),
             node_public_key: pk,
             version: env!("CARGO_PKG_VERSION").to_string(),

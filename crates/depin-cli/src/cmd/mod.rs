@@ -61,6 +61,9 @@ fn default_home() -> CliResult<PathBuf> {
 /// A password: `DEPIN_KEY_PASSWORD`, else a prompt on a terminal (twice when `confirm`).
 pub fn password(prompt: &str, confirm: bool) -> CliResult<Vec<u8>> {
     if let Ok(pw) = std::env::var("DEPIN_KEY_PASSWORD") {
+        if pw.is_empty() {
+            return Err(CliError::with_code(ExitCode::Usage, "DEPIN_KEY_PASSWORD is set but empty"));
+        }
         return Ok(pw.into_bytes());
     }
     if !std::io::stdin().is_terminal() {

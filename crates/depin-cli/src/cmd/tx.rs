@@ -1,7 +1,7 @@
 //! Sign transactions with a key of the home's keystore, submit them, and report their receipts.
 
 use depin_keystore::{KeyFile, KeystoreError};
-use depin_types::{Amount, Genesis, Hash32, Receipt, RejectReason, TxBody, TxContent, TxOutcome};
+use depin_types::{Amount, Hash32, Receipt, RejectReason, TxBody, TxContent, TxOutcome};
 use serde::Deserialize;
 
 use crate::cli::{TxCmd, TxCommon};
@@ -90,10 +90,7 @@ fn send(ctx: &Ctx, from: &str, body: TxBody, common: &TxCommon) -> CliResult {
 
     let client = ctx.client()?;
     let status = status::fetch(&client)?;
-    let fee = match fee {
-        Some(fee) => fee,
-        None => local_min_fee(ctx, &status.chain_id),
-    };
+    let fee = fee.unwrap_or(status.min_fee);
     let nonce = match common.nonce {
         Some(nonce) => nonce,
         None => client.get::<AccountNonce>(&format!("/api/v1/accounts/{sender}"))?.nonce,
@@ -150,16 +147,6 @@ fn unlock(file: &KeyFile, allow_plaintext: bool) -> CliResult<depin_types::Secre
     } else {
         Ok(file.decrypt(None, allow_plaintext)?)
     }
-}
-
-/// The chain's minimum fee from the home's genesis when it is the node's chain; zero otherwise
-/// (the node then refuses a too-low fee and says what the minimum is).
-fn local_min_fee(ctx: &Ctx, chain_id: &str) -> Amount {
-    std::fs::read_to_string(ctx.home.genesis())
-        .ok()
-        .and_then(|text| Genesis::from_toml(&text).ok())
-        .filter(|g| g.chain_id == chain_id)
-        .map_or(Amount::ZERO, |g| g.params.min_fee)
 }
 
 /// What is about to be signed, for stderr (ADR 0009: print before submitting).

@@ -56,10 +56,10 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig) -> CliResult {
     println!("  api        http://{listen}/api/v1/status");
     println!("  metrics    http://{listen}/metrics");
     println!("  home       {}", ctx.home.root().display());
-    if let Ok(ks) = ctx.keystore() {
-        if let Ok(dev) = ks.get("dev") {
-            println!("  dev key    {} (try: depin query account dev)", dev.address());
-        }
+    if let Ok(ks) = ctx.keystore()
+        && let Ok(dev) = ks.get("dev")
+    {
+        println!("  dev key    {} (try: depin query account dev)", dev.address());
     }
     tracing::info!(%listen, chain = %status.chain_id, height = status.height, "node started");
     let watched = node.clone();

@@ -54,10 +54,10 @@ impl NodeProcess {
         let start = Instant::now();
         let agent = agent();
         while start.elapsed() < timeout {
-            if let Ok(r) = agent.get(format!("{}/healthz", self.url)).call() {
-                if r.status().as_u16() == 200 {
-                    return;
-                }
+            if let Ok(r) = agent.get(format!("{}/healthz", self.url)).call()
+                && r.status().as_u16() == 200
+            {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
