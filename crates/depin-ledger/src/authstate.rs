@@ -340,6 +340,16 @@ impl JmtState {
         wtxn.open_table(META)?;
         Ok(())
     }
+
+    /// Delete every table of the store (the state is derived: it is rebuilt by replaying the
+    /// block log, e.g. after a format change or a lost table).
+    pub fn clear(&self, wtxn: &redb::WriteTransaction) -> Result<(), AuthStateError> {
+        for def in [VALUES, NODES] {
+            wtxn.delete_table(def)?;
+        }
+        wtxn.delete_table(META)?;
+        Ok(())
+    }
 }
 
 /// Open a table in a read transaction; None if it was never created.

@@ -258,6 +258,31 @@ impl Ledger {
         Ok(head)
     }
 
+    /// The height the authenticated state is at (`None` if it is empty, e.g. lost).
+    pub fn state_version(&self) -> Result<Option<u64>, LedgerError> {
+        Ok(self.auth.committed(&self.db.begin_read()?)?.0)
+    }
+
+    /// Delete the authenticated state (not the block log); rebuild it with
+    /// [`Ledger::commit_state`] from genesis and the blocks.
+    pub fn reset_state(&self) -> Result<(), LedgerError> {
+        let wtxn = self.db.begin_write()?;
+        self.auth.clear(&wtxn)?;
+        wtxn.commit()?;
+        Ok(())
+    }
+
+    /// Commit staged state alone (state rebuild; blocks are already in the log).
+    pub fn commit_state(&self, staged: JmtStaged) -> Result<(), LedgerError> {
+        let mut wtxn = self.db.begin_write()?;
+        if !self.durable {
+            wtxn.set_durability(Durability::None).map_err(|e| LedgerError::Storage(e.to_string()))?;
+        }
+        self.auth.commit(&wtxn, staged)?;
+        wtxn.commit()?;
+        Ok(())
+    }
+
     /// The block at `height` (1-based; genesis has no block).
     pub fn block(&self, height: u64) -> Result<Option<Block>, LedgerError> {
         let rtxn = self.db.begin_read()?;

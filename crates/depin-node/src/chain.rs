@@ -205,6 +205,36 @@ impl Chain {
         Ok(())
     }
 
+    /// If the authenticated state is not at the head's height (lost, or from an older format),
+    /// rebuild it by re-executing the block log from genesis, checking every block's state root.
+    /// Returns the height rebuilt to, or `None` if nothing was needed.
+    pub fn repair_state(&self) -> Result<Option<u64>, LedgerError> {
+        let head = self.ledger.head()?;
+        if self.ledger.state_version()? == Some(head.height) {
+            return Ok(None);
+        }
+        self.ledger.reset_state()?;
+        let (_, staged) = self.ledger.stage(0, &depin_state::genesis_changes(&self.genesis)?)?;
+        self.ledger.commit_state(staged)?;
+        for height in 1..=head.height {
+            let block = self
+                .ledger
+                .block(height)?
+                .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
+            let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
+            let h = &block.header;
+            let (_, staged, root) = self.execute(height, h.timestamp_ms, &block.txs, &sig_ok)?;
+            if root != h.state_root {
+                return Err(LedgerError::Corrupt(format!(
+                    "replaying block {height} gives state root {root}, the block says {}",
+                    h.state_root
+                )));
+            }
+            self.ledger.commit_state(staged)?;
+        }
+        Ok(Some(head.height))
+    }
+
     /// Durably commit a proposal (one fsync). Only after this returns may anything be
     /// acknowledged as committed.
     pub fn finalize(&self, p: Proposal) -> Result<Committed, LedgerError> {

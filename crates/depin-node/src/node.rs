@@ -165,7 +165,11 @@ impl Node {
             .decrypt(None, true)
             .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
         let ledger = Ledger::open(&home.ledger(), &genesis, true)?;
-        Ok(Node::from_parts(Chain::new(ledger, genesis, Some(key)), config))
+        let chain = Chain::new(ledger, genesis, Some(key));
+        if let Some(height) = chain.repair_state()? {
+            tracing::warn!(height, "authenticated state was not at the head; rebuilt it by replaying the block log");
+        }
+        Ok(Node::from_parts(chain, config))
     }
 
     /// Assemble a node from an open chain.
