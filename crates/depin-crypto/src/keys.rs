@@ -361,24 +361,9 @@ impl FromStr for Signature {
     }
 }
 
-macro_rules! serde_via_text {
-    ($t:ty) => {
-        impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-serde_via_text!(PublicKey);
-serde_via_text!(Signature);
-serde_via_text!(Scheme);
+crate::serde_via_text!(PublicKey);
+crate::serde_via_text!(Signature);
+crate::serde_via_text!(Scheme);
 
 // ---------------------------------------------------------------------------------------------
 // Secret keys

@@ -3,6 +3,25 @@
 //! Everything here is deterministic except key generation, which reads the OS random source.
 //! The state machine uses only hashing and verification.
 
+/// Serialize a type as its `Display` text and deserialize it with `FromStr` (JSON and TOML
+/// forms of keys, signatures, addresses and hashes).
+macro_rules! serde_via_text {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_text;
+
 mod address;
 mod hash;
 mod keys;
