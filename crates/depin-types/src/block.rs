@@ -133,5 +133,22 @@ mod tests {
         assert!(block.signature_ok());
         assert_eq!(Block::decode(&block.encode()).unwrap(), block);
     }
+    proptest::proptest! {
+        #[test]
+        fn decoding_random_bytes_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+            let _ = Block::decode(&bytes);
+            let _ = crate::codec::decode_bounded::<Vec<crate::Receipt>>(&bytes, 4096);
+            let _ = crate::codec::decode_bounded::<depin_crypto::PublicKey>(&bytes, 4096);
+            let _ = crate::codec::decode_bounded::<depin_crypto::Signature>(&bytes, 8192);
+        }
+
+        #[test]
+        fn a_huge_declared_length_does_not_allocate_it(n in 1_000_000u32..u32::MAX) {
+            // A transaction list claiming n entries with no bytes behind it must fail cleanly.
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(&n.to_le_bytes());
+            proptest::prop_assert!(crate::codec::decode_bounded::<Vec<Transaction>>(&bytes, 1024).is_err());
+        }
+    }
     const HEADER_FIXTURE_ID: &str = "f8339653a0163cf7ac7aeb6c9f61610c0b8848795310133ba1ac44052acc01ad";
 }
