@@ -25,7 +25,7 @@ use depin_types::{
     Transaction, TxBody, TxContent, TxOutcome,
 };
 
-use crate::measure::{self, median, now_ms, percentile_us, us, SplitMix64};
+use crate::measure::{self, best, now_ms, percentile_us, us, SplitMix64};
 use crate::report::{BenchReport, BenchResult, Target};
 use crate::BenchError;
 
@@ -65,7 +65,9 @@ struct Sizes {
     accounts: usize,
     /// Signatures for the raw verify rates.
     raw_sigs: usize,
-    /// Repetitions of each raw verify rate (the median is reported).
+    /// Repetitions of each raw verify rate. The best is reported: noise (other processes) only
+    /// ever slows a repetition down, so the best is the machine's capability, and a ratio to it
+    /// errs on the conservative side.
     raw_reps: usize,
     fsync_iters: usize,
     small_blocks: usize,
@@ -127,9 +129,9 @@ pub fn ledger(opts: &LedgerBenchOptions) -> Result<BenchReport, BenchError> {
 
     // 1. Raw Ed25519 verification rates over the workload's own signatures.
     let raw = RawSigs::from_txs(&work.txs[..sizes.raw_sigs.min(work.txs.len())]);
-    let single_1core = median((0..sizes.raw_reps).map(|_| raw.single_1core()).collect::<Result<_, _>>()?);
-    let single_all = median((0..sizes.raw_reps).map(|_| raw.single_allcores()).collect::<Result<_, _>>()?);
-    let batch_all = median((0..sizes.raw_reps).map(|_| raw.batch_allcores()).collect::<Result<_, _>>()?);
+    let single_1core = best((0..sizes.raw_reps).map(|_| raw.single_1core()).collect::<Result<_, _>>()?);
+    let single_all = best((0..sizes.raw_reps).map(|_| raw.single_allcores()).collect::<Result<_, _>>()?);
+    let batch_all = best((0..sizes.raw_reps).map(|_| raw.batch_allcores()).collect::<Result<_, _>>()?);
     results.push(BenchResult::new("raw_ed25519_verify_single_1core", single_1core, "verifications/s"));
     results.push(BenchResult::new("raw_ed25519_verify_single_allcores", single_all, "verifications/s"));
     results.push(BenchResult::new("raw_ed25519_verify_batch_allcores", batch_all, "verifications/s"));
