@@ -241,8 +241,9 @@ pub enum ProofCmd {
 /// `depin ledger …`
 #[derive(Subcommand, Debug)]
 pub enum LedgerCmd {
-    /// Re-execute every block from genesis in a scratch ledger and compare every root with
-    /// the stored chain (audit; the node must be stopped).
+    /// Audit: first bring the stored state up to the block log (as `up` does after a crash),
+    /// then re-execute every block from genesis in a scratch ledger and compare the head's,
+    /// the stored and the replayed state roots (the node must be stopped).
     Replay,
 }
 

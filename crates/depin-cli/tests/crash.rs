@@ -50,6 +50,7 @@ fn kill_nine_loses_no_acknowledged_transaction() {
     let http = agent();
     let acked: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let mut chain_id = String::new();
+    let mut repaired_blocks = 0;
 
     for iteration in 0..iterations {
         let node = NodeProcess::start(&home, port, 20);
@@ -117,6 +118,7 @@ fn kill_nine_loses_no_acknowledged_transaction() {
         assert!(out.status.success(), "seed {seed}, iteration {iteration}: replay failed: {}", String::from_utf8_lossy(&out.stderr));
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["matches"], true, "seed {seed}: {report}");
+        repaired_blocks += report["repaired_blocks"].as_u64().unwrap();
     }
 
     // The node goes on after the last crash.
@@ -126,6 +128,8 @@ fn kill_nine_loses_no_acknowledged_transaction() {
         assert_eq!(tx["status"], "committed", "seed {seed}: acknowledged tx {id} lost");
     }
     let n_acked = acked.lock().unwrap().len();
+    // Kills land between state checkpoints, so the state must have been behind and repaired.
+    assert!(repaired_blocks > 0, "seed {seed}: the state was never behind the log; the repair path went untested");
     assert!(n_acked >= iterations, "seed {seed}: only {n_acked} transactions acknowledged; the test exercised too little");
     let dev_addr = dev.public_key().address().to_string();
     let (_, account) = get_json(&http, &format!("{}/api/v1/accounts/{dev_addr}", node.url)).unwrap();
@@ -140,5 +144,8 @@ fn kill_nine_loses_no_acknowledged_transaction() {
     let (code, v) = post_json(&http, &format!("{}/api/v1/txs?wait=true", node.url), &serde_json::to_value(&tx).unwrap()).unwrap();
     assert_eq!((code, v["status"].as_str()), (200, Some("committed")), "{v}");
     assert!(node.terminate().success());
-    eprintln!("crash test: {n_acked} acknowledged transactions survived {iterations} SIGKILLs");
+    eprintln!(
+        "crash test: {n_acked} acknowledged transactions survived {iterations} SIGKILLs; \
+         {repaired_blocks} blocks replayed into state that was behind the log"
+    );
 }

@@ -352,6 +352,26 @@ impl JmtState {
     }
 }
 
+/// The current-value table opened once in a read transaction, for many reads (the state
+/// machine reads a few keys per transaction; reopening the table each time costs as much as the
+/// read itself).
+pub struct ValuesTable(Option<BytesTable>);
+
+impl ValuesTable {
+    /// Open it in `rtxn` (an absent table reads as empty).
+    pub fn open(rtxn: &redb::ReadTransaction) -> Result<ValuesTable, AuthStateError> {
+        Ok(ValuesTable(open_read(rtxn, VALUES)?))
+    }
+
+    /// The current value of `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, AuthStateError> {
+        match &self.0 {
+            None => Ok(None),
+            Some(t) => Ok(t.get(key)?.map(|v| v.value().to_vec())),
+        }
+    }
+}
+
 /// Open a table in a read transaction; None if it was never created.
 fn open_read(
     rtxn: &redb::ReadTransaction,

@@ -1,11 +1,11 @@
 //! Store the block log, receipts, query indexes and authenticated state in redb.
 //!
-//! **Boundary:** this is the only crate that knows redb and the Merkle tree engine. Everything a
-//! block changes (block, receipts, transaction index, state values, tree nodes, head) is written
-//! in one redb write transaction, so one fsync commits a block and a crash can never leave the
-//! state and the block log at different heights.
+//! **Boundary:** this is the only crate that knows redb and the Merkle tree engine. A block is
+//! committed by one fsync'd append to the block log (`blocks.redb`); everything derived from it
+//! (authenticated state, transaction index) lives in `state.redb`, checkpointed, and is repaired
+//! by replaying the log if a crash leaves it behind.
 
 pub mod authstate;
 mod store;
 
-pub use store::{Head, Ledger, LedgerError, StateSnapshot, TxLocation};
+pub use store::{CommitTimings, Head, Ledger, LedgerError, StateAt, StateSnapshot, TxLocation, CHECKPOINT_BLOCKS, CHECKPOINT_TXS};

@@ -1,27 +1,44 @@
-//! Keep the block log, receipts, transaction index and chain head in redb, beside the state.
+//! Keep the block log (fsync'd per block) and the derived state (checkpointed) in two redb files.
+//!
+//! `blocks.redb` is the ground truth: one record per height (block and receipts), appended and
+//! fsync'd once per block; that commit is the point after which a transaction may be reported
+//! committed. `state.redb` holds everything derived from it — the authenticated state (tree
+//! nodes, current values) and the transaction index — committed after each block without an
+//! fsync and made durable by a checkpoint every [`CHECKPOINT_BLOCKS`] blocks (or
+//! [`CHECKPOINT_TXS`] transactions) and on close. After a crash the state may be behind the
+//! log; `depin_node::Chain::repair_state` replays the missing blocks (docs/adr/0006).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use depin_state::{genesis_changes, ChangeSet, StateRead, StorageFault};
+use depin_state::{ChangeSet, StateRead, StorageFault};
 use depin_types::codec::{decode_bounded, encode};
+use depin_types::limits::MAX_BLOCK_BYTES;
 use depin_types::state_key::{account_key, Account};
 use depin_types::{Block, Genesis, Hash32, Receipt};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::authstate::{AuthState, AuthStateError, JmtStaged, JmtState, StateProof};
+use crate::authstate::{AuthState, AuthStateError, JmtStaged, JmtState, StateProof, ValuesTable};
 
-/// Height → encoded block.
+/// Log: height → encoded [`StoredBlock`].
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
-/// Height → encoded `Vec<Receipt>`.
-const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
-/// Transaction id → (height, index).
+/// Log: `genesis_id`, `genesis_head`.
+const LOG_META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// State: transaction id → (height, index).
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
-/// Node metadata: `head`, `genesis_id`.
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-/// Largest receipts record read back (receipts are small; 10 k receipts ≈ 1 MiB).
-const MAX_RECEIPTS_BYTES: usize = 64 * 1024 * 1024;
+/// Make the derived state durable at least every this many blocks…
+pub const CHECKPOINT_BLOCKS: u64 = 64;
+/// …or this many transactions, whichever comes first; this bounds replay after a crash.
+pub const CHECKPOINT_TXS: u64 = 100_000;
+
+/// A block with its receipts, as stored in the log.
+#[derive(BorshSerialize, BorshDeserialize)]
+struct StoredBlock {
+    block: Block,
+    receipts: Vec<Receipt>,
+}
 
 /// The last committed block.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -36,6 +53,22 @@ pub struct Head {
     pub timestamp_ms: u64,
 }
 
+impl Head {
+    fn of(block: &Block) -> Head {
+        let h = &block.header;
+        Head { height: h.height, block_id: block.id(), state_root: h.state_root, timestamp_ms: h.timestamp_ms }
+    }
+}
+
+/// How long the two steps of a block commit took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitTimings {
+    /// Appending the block to the log, fsync included: the durable commit point.
+    pub log_append: std::time::Duration,
+    /// Applying its state and index entries (no fsync, except at checkpoints).
+    pub state_apply: std::time::Duration,
+}
+
 /// Where a transaction was committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxLocation {
@@ -45,13 +78,22 @@ pub struct TxLocation {
     pub index: u32,
 }
 
+/// The height and root a state snapshot is at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateAt {
+    /// Height of the last block applied to the state.
+    pub height: u64,
+    /// Its state root.
+    pub state_root: Hash32,
+}
+
 /// A storage failure or corrupt data. Fatal for the node: stop, then recover by replay.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// redb failed.
     #[error("storage: {0}")]
     Storage(String),
-    /// Stored bytes do not decode.
+    /// Stored bytes do not decode, or stores disagree.
     #[error("corrupt ledger data: {0}")]
     Corrupt(String),
     /// The ledger was created from another genesis.
@@ -86,25 +128,30 @@ storage_from!(
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError
+    redb::CommitError,
+    redb::SetDurabilityError
 );
 
-/// The ledger database: one redb file.
+/// The ledger: a block log and a derived state, each a redb file in one directory.
 pub struct Ledger {
-    db: Database,
+    log: Database,
+    state: Database,
     auth: JmtState,
     durable: bool,
+    blocks_since_checkpoint: AtomicU64,
+    txs_since_checkpoint: AtomicU64,
 }
 
-/// A consistent read view of committed state (a redb read transaction).
+/// A consistent read view of the derived state (a redb read transaction).
 pub struct StateSnapshot {
+    values: ValuesTable,
     rtxn: redb::ReadTransaction,
     auth: JmtState,
 }
 
 impl StateRead for StateSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
-        self.auth.get(&self.rtxn, key).map_err(|e| StorageFault(e.to_string()))
+        self.values.get(key).map_err(|e| StorageFault(e.to_string()))
     }
 }
 
@@ -129,36 +176,31 @@ impl StateSnapshot {
         }
     }
 
-    /// The head at this snapshot.
-    pub fn head(&self) -> Result<Head, LedgerError> {
-        read_head(&self.rtxn)
+    /// The height and root of this snapshot.
+    pub fn at(&self) -> Result<StateAt, LedgerError> {
+        let (version, root) = self.auth.committed(&self.rtxn)?;
+        let height = version.ok_or_else(|| LedgerError::Corrupt("the state is empty (no genesis)".into()))?;
+        Ok(StateAt { height, state_root: Hash32(root) })
     }
 }
 
-fn read_head(rtxn: &redb::ReadTransaction) -> Result<Head, LedgerError> {
-    let meta = rtxn.open_table(META)?;
-    let bytes = meta.get("head")?.ok_or_else(|| LedgerError::Corrupt("no head record".into()))?;
-    borsh::from_slice(bytes.value()).map_err(|e| LedgerError::Corrupt(format!("head: {e}")))
-}
-
 impl Ledger {
-    /// Open (or create from `genesis`) the ledger at `path`. With `durable = false` commits do
-    /// not fsync (replay into a scratch ledger, benchmarks of the in-memory path).
-    pub fn open(path: &Path, genesis: &Genesis, durable: bool) -> Result<Ledger, LedgerError> {
-        let db = Database::create(path)?;
-        let ledger = Ledger { db, auth: JmtState::new(), durable };
-        let rtxn = ledger.db.begin_read()?;
-        let existing = match rtxn.open_table(META) {
-            Ok(meta) => meta.get("genesis_id")?.map(|v| v.value().to_vec()),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(e.into()),
+    /// Open (or create from `genesis`) the ledger in directory `dir`. With `durable = false`
+    /// nothing is fsync'd (scratch replays, in-memory benchmarks).
+    pub fn open(dir: &Path, genesis: &Genesis, durable: bool) -> Result<Ledger, LedgerError> {
+        std::fs::create_dir_all(dir).map_err(|e| LedgerError::Storage(format!("{}: {e}", dir.display())))?;
+        let ledger = Ledger {
+            log: Database::create(dir.join("blocks.redb"))?,
+            state: Database::create(dir.join("state.redb"))?,
+            auth: JmtState::new(),
+            durable,
+            blocks_since_checkpoint: AtomicU64::new(0),
+            txs_since_checkpoint: AtomicU64::new(0),
         };
-        drop(rtxn);
-        match existing {
+        match ledger.log_meta("genesis_id")? {
             Some(stored) => {
-                let stored = Hash32(
-                    stored.try_into().map_err(|_| LedgerError::Corrupt("genesis id length".into()))?,
-                );
+                let stored =
+                    Hash32(stored.try_into().map_err(|_| LedgerError::Corrupt("genesis id length".into()))?);
                 if stored != genesis.id() {
                     return Err(LedgerError::GenesisMismatch { stored, given: genesis.id() });
                 }
@@ -168,145 +210,198 @@ impl Ledger {
         Ok(ledger)
     }
 
+    fn log_meta(&self, key: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        let rtxn = self.log.begin_read()?;
+        match rtxn.open_table(LOG_META) {
+            Ok(meta) => Ok(meta.get(key)?.map(|v| v.value().to_vec())),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Write the genesis state (durably), then the genesis record of the log. A crash between
+    /// the two leaves no genesis id, so the next open starts over.
     fn write_genesis(&self, genesis: &Genesis) -> Result<(), LedgerError> {
-        let changes = genesis_changes(genesis)?;
-        let mut wtxn = self.db.begin_write()?;
-        self.auth.init_tables(&wtxn)?;
+        let root = self.write_genesis_state(genesis)?;
+        let mut wtxn = self.log.begin_write()?;
+        if !self.durable {
+            wtxn.set_durability(Durability::None)?;
+        }
         wtxn.open_table(BLOCKS)?;
-        wtxn.open_table(RECEIPTS)?;
-        wtxn.open_table(TX_INDEX)?;
-        wtxn.commit()?;
-        let rtxn = self.db.begin_read()?;
-        let (root, staged) = self.auth.stage(&rtxn, 0, &changes)?;
-        drop(rtxn);
-        wtxn = self.db.begin_write()?;
-        self.auth.commit(&wtxn, staged)?;
         {
-            let mut meta = wtxn.open_table(META)?;
-            let head = Head {
-                height: 0,
-                block_id: genesis.id(),
-                state_root: Hash32(root),
-                timestamp_ms: genesis.genesis_time_ms,
-            };
-            meta.insert("head", encode(&head).as_slice())?;
+            let mut meta = wtxn.open_table(LOG_META)?;
+            let head = Head { height: 0, block_id: genesis.id(), state_root: root, timestamp_ms: genesis.genesis_time_ms };
+            meta.insert("genesis_head", encode(&head).as_slice())?;
             meta.insert("genesis_id", genesis.id().as_bytes().as_slice())?;
         }
         wtxn.commit()?;
         Ok(())
     }
 
-    /// The last committed block.
+    /// Replace the derived state by the genesis state (durably); returns its root.
+    pub fn write_genesis_state(&self, genesis: &Genesis) -> Result<Hash32, LedgerError> {
+        self.reset_state()?;
+        let changes = depin_state::genesis_changes(genesis)?;
+        let (root, staged) = self.stage(0, &changes)?;
+        let mut wtxn = self.state.begin_write()?;
+        if !self.durable {
+            wtxn.set_durability(Durability::None)?;
+        }
+        wtxn.open_table(TX_INDEX)?;
+        self.auth.commit(&wtxn, staged)?;
+        wtxn.commit()?;
+        Ok(root)
+    }
+
+    /// The last block in the log (the genesis head before block 1).
     pub fn head(&self) -> Result<Head, LedgerError> {
-        read_head(&self.db.begin_read()?)
+        let rtxn = self.log.begin_read()?;
+        let blocks = rtxn.open_table(BLOCKS)?;
+        if let Some((_, v)) = blocks.last()? {
+            return Ok(Head::of(&decode_stored(v.value())?.block));
+        }
+        drop(blocks);
+        let meta = rtxn.open_table(LOG_META)?;
+        let bytes = meta.get("genesis_head")?.ok_or_else(|| LedgerError::Corrupt("no genesis head".into()))?;
+        borsh::from_slice(bytes.value()).map_err(|e| LedgerError::Corrupt(format!("genesis head: {e}")))
     }
 
-    /// A read view of committed state.
+    /// A read view of the derived state.
     pub fn snapshot(&self) -> Result<StateSnapshot, LedgerError> {
-        Ok(StateSnapshot { rtxn: self.db.begin_read()?, auth: self.auth })
+        let rtxn = self.state.begin_read()?;
+        Ok(StateSnapshot { values: ValuesTable::open(&rtxn)?, rtxn, auth: self.auth })
     }
 
-    /// Stage `changes` on top of the committed state as the state of `height`; returns the root.
+    /// Stage `changes` on top of the current state as the state of `height`; returns the root.
     pub fn stage(&self, height: u64, changes: &ChangeSet) -> Result<(Hash32, JmtStaged), LedgerError> {
-        let rtxn = self.db.begin_read()?;
+        let rtxn = self.state.begin_read()?;
         let (root, staged) = self.auth.stage(&rtxn, height, changes)?;
         Ok((Hash32(root), staged))
     }
 
-    /// Durably commit a block with its receipts and staged state, in one write transaction
-    /// (one fsync). The block must extend the head; anything else is a programmer error.
+    /// Commit a block: append it with its receipts to the log and fsync (the durable commit
+    /// point), then apply its staged state. The block must extend the head and the state must
+    /// be at the head; anything else is a programmer error.
     pub fn commit_block(
         &self,
         block: &Block,
         receipts: &[Receipt],
         staged: JmtStaged,
-    ) -> Result<Head, LedgerError> {
-        let mut wtxn = self.db.begin_write()?;
-        if !self.durable {
-            wtxn.set_durability(Durability::None)
-                .map_err(|e| LedgerError::Storage(e.to_string()))?;
-        }
-        let prev = read_head_w(&wtxn)?;
+    ) -> Result<(Head, CommitTimings), LedgerError> {
+        let prev = self.head()?;
         let h = &block.header;
         assert_eq!(h.height, prev.height + 1, "invariant: blocks are committed in height order");
         assert_eq!(h.parent, prev.block_id, "invariant: a committed block extends the head");
-        assert_eq!(staged.version(), h.height, "invariant: state staged for this block");
         assert_eq!(receipts.len(), block.txs.len(), "invariant: one receipt per transaction");
-        let head = Head {
-            height: h.height,
-            block_id: block.id(),
-            state_root: h.state_root,
-            timestamp_ms: h.timestamp_ms,
-        };
-        {
-            wtxn.open_table(BLOCKS)?.insert(h.height, block.encode().as_slice())?;
-            wtxn.open_table(RECEIPTS)?.insert(h.height, encode(&receipts.to_vec()).as_slice())?;
-            let mut index = wtxn.open_table(TX_INDEX)?;
-            for (i, tx) in block.txs.iter().enumerate() {
-                let i = u32::try_from(i).expect("invariant: block tx count fits u32");
-                // The first inclusion wins: a later copy (rejected as a replay) must not move
-                // the index away from the block where the transaction took effect.
-                let id = tx.id();
-                if index.get(id.as_bytes())?.is_none() {
-                    index.insert(id.as_bytes(), (h.height, i))?;
-                }
-            }
-            self.auth.commit(&wtxn, staged)?;
-            wtxn.open_table(META)?.insert("head", encode(&head).as_slice())?;
+        let t0 = std::time::Instant::now();
+        self.append_block(block, receipts)?;
+        let t1 = std::time::Instant::now();
+        self.apply_state(h.height, receipts, staged)?;
+        let timings = CommitTimings { log_append: t1 - t0, state_apply: t1.elapsed() };
+        Ok((Head::of(block), timings))
+    }
+
+    fn append_block(&self, block: &Block, receipts: &[Receipt]) -> Result<(), LedgerError> {
+        let mut wtxn = self.log.begin_write()?;
+        if !self.durable {
+            wtxn.set_durability(Durability::None)?;
         }
-        wtxn.commit()?;
-        Ok(head)
-    }
-
-    /// The height the authenticated state is at (`None` if it is empty, e.g. lost).
-    pub fn state_version(&self) -> Result<Option<u64>, LedgerError> {
-        Ok(self.auth.committed(&self.db.begin_read()?)?.0)
-    }
-
-    /// Delete the authenticated state (not the block log); rebuild it with
-    /// [`Ledger::commit_state`] from genesis and the blocks.
-    pub fn reset_state(&self) -> Result<(), LedgerError> {
-        let wtxn = self.db.begin_write()?;
-        self.auth.clear(&wtxn)?;
+        let record = StoredBlockRef { block, receipts };
+        wtxn.open_table(BLOCKS)?.insert(block.header.height, encode(&record).as_slice())?;
         wtxn.commit()?;
         Ok(())
     }
 
-    /// Commit staged state alone (state rebuild; blocks are already in the log).
-    pub fn commit_state(&self, staged: JmtStaged) -> Result<(), LedgerError> {
-        let mut wtxn = self.db.begin_write()?;
-        if !self.durable {
-            wtxn.set_durability(Durability::None).map_err(|e| LedgerError::Storage(e.to_string()))?;
+    /// Apply a logged block's staged state and index its transactions (by the ids in its
+    /// receipts, so nothing is re-hashed). Not fsync'd, except at checkpoints. Used by
+    /// `commit_block` and by state repair.
+    pub fn apply_state(&self, height: u64, receipts: &[Receipt], staged: JmtStaged) -> Result<(), LedgerError> {
+        assert_eq!(staged.version(), height, "invariant: state staged for this block");
+        let n_txs = receipts.len() as u64;
+        let blocks = self.blocks_since_checkpoint.fetch_add(1, Ordering::Relaxed) + 1;
+        let txs = self.txs_since_checkpoint.fetch_add(n_txs, Ordering::Relaxed) + n_txs;
+        let checkpoint = self.durable && (blocks >= CHECKPOINT_BLOCKS || txs >= CHECKPOINT_TXS);
+        let mut wtxn = self.state.begin_write()?;
+        if !checkpoint {
+            wtxn.set_durability(Durability::None)?;
+        }
+        {
+            let mut index = wtxn.open_table(TX_INDEX)?;
+            for (i, receipt) in receipts.iter().enumerate() {
+                let i = u32::try_from(i).expect("invariant: block tx count fits u32");
+                // The first inclusion wins: a later copy (rejected as a replay) must not move
+                // the index away from the block where the transaction took effect.
+                let id = receipt.tx_id.as_bytes();
+                if index.get(id)?.is_none() {
+                    index.insert(id, (height, i))?;
+                }
+            }
         }
         self.auth.commit(&wtxn, staged)?;
+        wtxn.commit()?;
+        if checkpoint {
+            self.blocks_since_checkpoint.store(0, Ordering::Relaxed);
+            self.txs_since_checkpoint.store(0, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Make the derived state durable now (on clean shutdown; after a repair).
+    pub fn checkpoint(&self) -> Result<(), LedgerError> {
+        if !self.durable {
+            return Ok(());
+        }
+        let wtxn = self.state.begin_write()?;
+        wtxn.commit()?;
+        self.blocks_since_checkpoint.store(0, Ordering::Relaxed);
+        self.txs_since_checkpoint.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The height the derived state is at (`None` if it is empty, e.g. lost).
+    pub fn state_version(&self) -> Result<Option<u64>, LedgerError> {
+        Ok(self.auth.committed(&self.state.begin_read()?)?.0)
+    }
+
+    /// Delete the derived state (not the block log).
+    pub fn reset_state(&self) -> Result<(), LedgerError> {
+        let wtxn = self.state.begin_write()?;
+        self.auth.clear(&wtxn)?;
+        wtxn.delete_table(TX_INDEX)?;
         wtxn.commit()?;
         Ok(())
     }
 
     /// The block at `height` (1-based; genesis has no block).
     pub fn block(&self, height: u64) -> Result<Option<Block>, LedgerError> {
-        let rtxn = self.db.begin_read()?;
-        let table = rtxn.open_table(BLOCKS)?;
-        let Some(bytes) = table.get(height)? else { return Ok(None) };
-        Block::decode(bytes.value())
-            .map(Some)
-            .map_err(|e| LedgerError::Corrupt(format!("block {height}: {e}")))
+        Ok(self.stored(height)?.map(|s| s.block))
     }
 
     /// The receipts of the block at `height`.
     pub fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, LedgerError> {
-        let rtxn = self.db.begin_read()?;
-        let table = rtxn.open_table(RECEIPTS)?;
-        let Some(bytes) = table.get(height)? else { return Ok(None) };
-        decode_bounded(bytes.value(), MAX_RECEIPTS_BYTES)
-            .map(Some)
-            .map_err(|e| LedgerError::Corrupt(format!("receipts {height}: {e}")))
+        Ok(self.stored(height)?.map(|s| s.receipts))
     }
 
-    /// Where a transaction was committed, if it was.
+    /// A block and its receipts.
+    pub fn block_with_receipts(&self, height: u64) -> Result<Option<(Block, Vec<Receipt>)>, LedgerError> {
+        Ok(self.stored(height)?.map(|s| (s.block, s.receipts)))
+    }
+
+    fn stored(&self, height: u64) -> Result<Option<StoredBlock>, LedgerError> {
+        let rtxn = self.log.begin_read()?;
+        let table = rtxn.open_table(BLOCKS)?;
+        let Some(bytes) = table.get(height)? else { return Ok(None) };
+        decode_stored(bytes.value()).map(Some)
+    }
+
+    /// Where a transaction was committed, if the state has applied its block.
     pub fn tx_location(&self, id: &Hash32) -> Result<Option<TxLocation>, LedgerError> {
-        let rtxn = self.db.begin_read()?;
-        let table = rtxn.open_table(TX_INDEX)?;
+        let rtxn = self.state.begin_read()?;
+        let table = match rtxn.open_table(TX_INDEX) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         Ok(table.get(id.as_bytes())?.map(|v| {
             let (height, index) = v.value();
             TxLocation { height, index }
@@ -314,8 +409,26 @@ impl Ledger {
     }
 }
 
-fn read_head_w(wtxn: &redb::WriteTransaction) -> Result<Head, LedgerError> {
-    let meta = wtxn.open_table(META)?;
-    let bytes = meta.get("head")?.ok_or_else(|| LedgerError::Corrupt("no head record".into()))?;
-    borsh::from_slice(bytes.value()).map_err(|e| LedgerError::Corrupt(format!("head: {e}")))
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        // Best effort: a failed checkpoint only means more blocks to replay on the next open.
+        let _ = self.checkpoint();
+    }
+}
+
+/// Borrowed form of [`StoredBlock`] for encoding without copying (same encoding).
+#[derive(BorshSerialize)]
+struct StoredBlockRef<'a> {
+    block: &'a Block,
+    receipts: &'a [Receipt],
+}
+
+fn decode_stored(bytes: &[u8]) -> Result<StoredBlock, LedgerError> {
+    // The record holds a block plus its receipts (a few dozen bytes per transaction).
+    let stored: StoredBlock = decode_bounded(bytes, 2 * MAX_BLOCK_BYTES)
+        .map_err(|e| LedgerError::Corrupt(format!("stored block: {e}")))?;
+    for tx in &stored.block.txs {
+        tx.check_structure().map_err(|e| LedgerError::Corrupt(format!("stored block: {e}")))?;
+    }
+    Ok(stored)
 }

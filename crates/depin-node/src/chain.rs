@@ -30,6 +30,8 @@ pub struct Committed {
     pub block: Block,
     /// Its receipts.
     pub receipts: Vec<Receipt>,
+    /// How long the durable log append and the state apply took.
+    pub timings: depin_ledger::CommitTimings,
 }
 
 /// Why a block was refused by `verify` (rules B-1 to B-4).
@@ -205,41 +207,44 @@ impl Chain {
         Ok(())
     }
 
-    /// If the authenticated state is not at the head's height (lost, or from an older format),
-    /// rebuild it by re-executing the block log from genesis, checking every block's state root.
-    /// Returns the height rebuilt to, or `None` if nothing was needed.
-    pub fn repair_state(&self) -> Result<Option<u64>, LedgerError> {
+    /// Bring the derived state to the head by re-executing logged blocks: the blocks after the
+    /// last state checkpoint after a crash, or everything from genesis if the state is lost or
+    /// ahead of the log. Every block's state root is checked. Returns the heights replayed.
+    pub fn repair_state(&self) -> Result<Option<std::ops::RangeInclusive<u64>>, LedgerError> {
         let head = self.ledger.head()?;
-        if self.ledger.state_version()? == Some(head.height) {
-            return Ok(None);
-        }
-        self.ledger.reset_state()?;
-        let (_, staged) = self.ledger.stage(0, &depin_state::genesis_changes(&self.genesis)?)?;
-        self.ledger.commit_state(staged)?;
-        for height in 1..=head.height {
+        let from = match self.ledger.state_version()? {
+            Some(v) if v == head.height => return Ok(None),
+            Some(v) if v < head.height => v + 1,
+            _ => {
+                self.ledger.write_genesis_state(&self.genesis)?;
+                1
+            }
+        };
+        for height in from..=head.height {
             let block = self
                 .ledger
                 .block(height)?
                 .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
             let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
             let h = &block.header;
-            let (_, staged, root) = self.execute(height, h.timestamp_ms, &block.txs, &sig_ok)?;
+            let (receipts, staged, root) = self.execute(height, h.timestamp_ms, &block.txs, &sig_ok)?;
             if root != h.state_root {
                 return Err(LedgerError::Corrupt(format!(
                     "replaying block {height} gives state root {root}, the block says {}",
                     h.state_root
                 )));
             }
-            self.ledger.commit_state(staged)?;
+            self.ledger.apply_state(height, &receipts, staged)?;
         }
-        Ok(Some(head.height))
+        self.ledger.checkpoint()?;
+        Ok(Some(from..=head.height))
     }
 
     /// Durably commit a proposal (one fsync). Only after this returns may anything be
     /// acknowledged as committed.
     pub fn finalize(&self, p: Proposal) -> Result<Committed, LedgerError> {
-        let head = self.ledger.commit_block(&p.block, &p.receipts, p.staged)?;
-        Ok(Committed { head, block: p.block, receipts: p.receipts })
+        let (head, timings) = self.ledger.commit_block(&p.block, &p.receipts, p.staged)?;
+        Ok(Committed { head, block: p.block, receipts: p.receipts, timings })
     }
 }
 
@@ -248,7 +253,7 @@ impl Chain {
 /// equals a replay of the block log.
 pub fn replay_from_genesis(source: &Ledger, genesis: &Genesis) -> Result<Result<Hash32, (u64, BlockRejected)>, LedgerError> {
     let dir = tempfile::tempdir().map_err(|e| LedgerError::Storage(e.to_string()))?;
-    let scratch = Ledger::open(&dir.path().join("replay.redb"), genesis, false)?;
+    let scratch = Ledger::open(&dir.path().join("replay"), genesis, false)?;
     let chain = Chain::new(scratch, genesis.clone(), None);
     let head = source.head()?;
     for height in 1..=head.height {

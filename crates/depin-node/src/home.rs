@@ -42,9 +42,9 @@ impl Home {
     pub fn keys(&self) -> PathBuf {
         self.root.join("keys")
     }
-    /// The ledger database.
+    /// The ledger directory: `blocks.redb` (the block log) and `state.redb` (derived state).
     pub fn ledger(&self) -> PathBuf {
-        self.root.join("data").join("ledger.redb")
+        self.root.join("data")
     }
     /// True if `depin init` ran here.
     pub fn is_initialized(&self) -> bool {
@@ -132,7 +132,7 @@ pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitErro
         let path = path.to_path_buf();
         move |source| InitError::Io { path, source }
     };
-    let data = home.ledger().parent().expect("invariant: ledger path has a parent").to_path_buf();
+    let data = home.ledger();
     std::fs::create_dir_all(&data).map_err(io(&data))?;
     let node_key = SecretKey::generate(Scheme::Ed25519)?;
     KeyFile::plaintext("node", &node_key).write_new(&home.node_key())?;

@@ -166,8 +166,8 @@ impl Node {
             .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
         let ledger = Ledger::open(&home.ledger(), &genesis, true)?;
         let chain = Chain::new(ledger, genesis, Some(key));
-        if let Some(height) = chain.repair_state()? {
-            tracing::warn!(height, "authenticated state was not at the head; rebuilt it by replaying the block log");
+        if let Some(heights) = chain.repair_state()? {
+            tracing::info!(from = heights.start(), to = heights.end(), "replayed logged blocks into the state (it was behind the block log)");
         }
         Ok(Node::from_parts(chain, config))
     }
@@ -317,14 +317,14 @@ impl Node {
     pub fn tx_status(&self, id: &Hash32) -> Result<TxStatus, NodeError> {
         let ledger = self.inner.chain.ledger();
         if let Some(loc) = ledger.tx_location(id)? {
-            let receipt = ledger
-                .receipts(loc.height)?
-                .and_then(|r| r.into_iter().nth(loc.index as usize))
-                .ok_or_else(|| NodeError::Storage(format!("receipt missing for {id}")))?;
-            let block_id = ledger
-                .block(loc.height)?
-                .map(|b| b.id())
+            let (block, receipts) = ledger
+                .block_with_receipts(loc.height)?
                 .ok_or_else(|| NodeError::Storage(format!("block {} missing", loc.height)))?;
+            let receipt = receipts
+                .into_iter()
+                .nth(loc.index as usize)
+                .ok_or_else(|| NodeError::Storage(format!("receipt missing for {id}")))?;
+            let block_id = block.id();
             return Ok(TxStatus::Committed { height: loc.height, index: loc.index, block_id, receipt });
         }
         if self.mempool().contains(id) {
@@ -351,15 +351,15 @@ impl Node {
     ) -> Result<(AccountView, Option<StateProof>), NodeError> {
         // One snapshot for value, head and proof, so they always agree.
         let snap = self.inner.chain.ledger().snapshot()?;
-        let head = snap.head()?;
+        let at = snap.at()?;
         let account = snap.account(address)?;
         let proof = if prove { Some(snap.prove(&account_key(address))?) } else { None };
         let view = AccountView {
             address: *address,
             balance: account.balance,
             nonce: account.nonce,
-            height: head.height,
-            state_root: head.state_root,
+            height: at.height,
+            state_root: at.state_root,
         };
         Ok((view, proof))
     }
@@ -367,8 +367,7 @@ impl Node {
     /// A block with receipts.
     pub fn block(&self, height: u64) -> Result<Option<BlockView>, NodeError> {
         let ledger = self.inner.chain.ledger();
-        let Some(block) = ledger.block(height)? else { return Ok(None) };
-        let receipts = ledger.receipts(height)?.unwrap_or_default();
+        let Some((block, receipts)) = ledger.block_with_receipts(height)? else { return Ok(None) };
         Ok(Some(BlockView { id: block.id(), block, receipts }))
     }
 

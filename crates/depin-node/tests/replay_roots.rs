@@ -55,7 +55,7 @@ type Trace = Vec<(Hash32, Hash32, Vec<Receipt>)>;
 
 fn run(blocks: &[Vec<Transaction>]) -> (Trace, tempfile::TempDir, Chain) {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.redb"), &genesis(), false).unwrap();
+    let ledger = Ledger::open(&dir.path().join("ledger"), &genesis(), false).unwrap();
     let chain = Chain::new(ledger, genesis(), Some(key(100)));
     let mut out = Vec::new();
     for (i, txs) in blocks.iter().enumerate() {

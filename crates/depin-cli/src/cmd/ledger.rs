@@ -13,7 +13,13 @@ use crate::output;
 #[derive(Serialize)]
 struct ReplayReport {
     height: u64,
+    /// Blocks the stored state was behind the log by (replayed into it first, as `up` does).
+    repaired_blocks: u64,
+    /// Root in the head block's header.
+    head_state_root: String,
+    /// Root of the stored (derived) state.
     stored_state_root: String,
+    /// Root from re-executing every block from genesis in a scratch ledger.
     replayed_state_root: String,
     matches: bool,
 }
@@ -29,8 +35,12 @@ pub fn run(ctx: &Ctx, cmd: LedgerCmd) -> CliResult {
             let ledger = Ledger::open(&ctx.home.ledger(), &genesis, true).map_err(|e| {
                 CliError::fail(format!("cannot open the ledger: {e}")).hint("stop the node first (`depin up` holds the database)")
             })?;
+            let chain = depin_node::Chain::new(ledger, genesis.clone(), None);
+            let repaired = chain.repair_state().map_err(CliError::fail)?;
+            let ledger = chain.ledger();
             let head = ledger.head().map_err(CliError::fail)?;
-            let replayed = match replay_from_genesis(&ledger, &genesis).map_err(CliError::fail)? {
+            let stored = ledger.snapshot().and_then(|s| s.at()).map_err(CliError::fail)?;
+            let replayed = match replay_from_genesis(ledger, &genesis).map_err(CliError::fail)? {
                 Ok(root) => root,
                 Err((height, why)) => {
                     return Err(CliError::with_code(ExitCode::Rejected, format!("block {height} does not replay: {why}")));
@@ -38,13 +48,17 @@ pub fn run(ctx: &Ctx, cmd: LedgerCmd) -> CliResult {
             };
             let report = ReplayReport {
                 height: head.height,
-                stored_state_root: head.state_root.to_hex(),
+                repaired_blocks: repaired.map_or(0, |r| r.end() - r.start() + 1),
+                head_state_root: head.state_root.to_hex(),
+                stored_state_root: stored.state_root.to_hex(),
                 replayed_state_root: replayed.to_hex(),
-                matches: replayed == head.state_root,
+                matches: replayed == head.state_root && replayed == stored.state_root && stored.height == head.height,
             };
             output::print(ctx.output, &report, |r| {
                 vec![
                     ("height".into(), r.height.to_string()),
+                    ("repaired_blocks".into(), r.repaired_blocks.to_string()),
+                    ("head_state_root".into(), r.head_state_root.clone()),
                     ("stored_state_root".into(), r.stored_state_root.clone()),
                     ("replayed_state_root".into(), r.replayed_state_root.clone()),
                     ("matches".into(), r.matches.to_string()),
