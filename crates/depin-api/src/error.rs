@@ -88,11 +88,13 @@ pub enum ErrorCode {
     Internal,
     /// 503: the node is shutting down.
     ShuttingDown,
+    /// The node cannot serve the request now (a storage fault, logged); retry later.
+    Unavailable,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::MalformedTransaction,
         ErrorCode::InvalidParameter,
         ErrorCode::BadRequest,
@@ -113,6 +115,7 @@ impl ErrorCode {
         ErrorCode::MempoolFull,
         ErrorCode::Internal,
         ErrorCode::ShuttingDown,
+        ErrorCode::Unavailable,
     ];
 
     /// The stable code string.
@@ -138,6 +141,7 @@ impl ErrorCode {
             ErrorCode::MempoolFull => "mempool_full",
             ErrorCode::Internal => "internal",
             ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 
@@ -161,7 +165,7 @@ impl ErrorCode {
             | ErrorCode::UnknownAccount => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::SenderQueueFull | ErrorCode::MempoolFull => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ShuttingDown | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -188,6 +192,7 @@ impl ErrorCode {
             ErrorCode::MempoolFull => "Mempool full",
             ErrorCode::Internal => "Internal error",
             ErrorCode::ShuttingDown => "Shutting down",
+            ErrorCode::Unavailable => "Unavailable",
         }
     }
 
@@ -355,6 +360,7 @@ impl From<SubmitError> for ApiError {
             }
             SubmitError::ShuttingDown => ApiError::new(ErrorCode::ShuttingDown, detail),
             SubmitError::UnknownAccount => ApiError::new(ErrorCode::UnknownAccount, detail),
+            SubmitError::Unavailable => ApiError::new(ErrorCode::Unavailable, detail),
         }
     }
 }

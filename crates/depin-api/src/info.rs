@@ -39,9 +39,14 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Response, Ap
     responses(
         (status = 200, description = "Healthy.", body = schema::Health),
         (status = 500, description = "`internal`: the node cannot read its ledger.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`shutting_down`: the node is stopping or its sequencer stopped on a fault.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if state.node.is_stopping() {
+        // Stopping, or the sequencer hit a storage fault: a load balancer should stop sending.
+        return Err(ApiError::new(crate::error::ErrorCode::ShuttingDown, "the node is shutting down"));
+    }
     let height = state.node.status()?.height;
     Ok(Json(serde_json::json!({ "status": "ok", "height": height })).into_response())
 }

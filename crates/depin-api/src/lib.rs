@@ -25,6 +25,7 @@ mod txs;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn_with_state, map_response};
@@ -54,6 +55,12 @@ impl Default for ApiLimits {
 
 /// Default `timeout_ms` of `POST /api/v1/txs?wait=true` (capped by [`ApiLimits::wait_timeout_ms_max`]).
 pub const DEFAULT_WAIT_TIMEOUT_MS: u64 = 10_000;
+/// Longest time a client may take to send a request body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Added to the longest allowed `wait=true` to bound any request.
+pub const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
+/// After shutdown is asked for, how long open connections may take to finish.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Interval between SSE keep-alive comments.
 pub const SSE_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
@@ -168,6 +175,18 @@ pub fn router(node: Node, limits: ApiLimits) -> Router {
     routes
         .fallback(info::not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // Refuse an oversized Content-Length before reading a byte of the body.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
+        // A client that trickles its body, or a request that outlives the longest allowed
+        // wait, is cut off (408) instead of holding a connection and shutdown hostage.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(limits.wait_timeout_ms_max) + REQUEST_TIMEOUT_MARGIN,
+        ))
+        // A panic in a handler is a bug: answer 500 problem+json (via the safety net below)
+        // instead of dropping the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(map_response(error::problem_safety_net))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -182,6 +201,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
+    let mut stopping = rx.clone();
     let router = router.layer(axum::Extension(Shutdown(rx)));
     let signal = async move {
         shutdown.await;
@@ -189,5 +209,16 @@ pub async fn serve(
         // Receivers also treat the sender being dropped right after as shutdown.
         let _ = tx.send(true);
     };
-    axum::serve(listener, router).with_graceful_shutdown(signal).await
+    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+    // Graceful shutdown waits for open connections; a client that never finishes must not
+    // keep the node up: after DRAIN_DEADLINE the remaining connections are dropped.
+    let deadline = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+        tokio::time::sleep(DRAIN_DEADLINE).await;
+        tracing::warn!("connections still open {DRAIN_DEADLINE:?} after shutdown; closing them");
+    };
+    tokio::select! {
+        result = server => result,
+        () = deadline => Ok(()),
+    }
 }

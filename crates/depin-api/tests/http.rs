@@ -575,11 +575,13 @@ async fn pending_duplicates_conflict_full_pools_throttle_and_stopping_is_503() {
     assert_eq!(mempool_size(&app).await, 1);
     assert_eq!(account(&app, &dev).await.1, 0);
 
-    // A stopping node refuses submissions with 503 but still answers reads.
+    // A stopping node refuses submissions with 503 and says so on /healthz (a load balancer
+    // stops sending), but still answers reads.
     t.stop_sequencer();
     let r = post_bytes(&app, "/api/v1/txs", next.encode()).await;
     r.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "shutting_down");
-    assert_eq!(get(&app, "/healthz").await.status, StatusCode::OK);
+    get(&app, "/healthz").await.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "shutting_down");
+    assert_eq!(get(&app, "/api/v1/status").await.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -69,17 +69,26 @@ impl Client {
         let problem: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         let code = problem["code"].as_str().unwrap_or("unknown").to_string();
         let detail = problem["detail"].as_str().or(problem["title"].as_str()).unwrap_or(&text).to_string();
-        let exit = match status {
-            404 => ExitCode::NotFound,
-            409 | 422 => ExitCode::Rejected,
-            503 => ExitCode::Unreachable,
+        // The stable problem `code` decides the exit code, not the HTTP status: a wrong base URL
+        // (route `not_found`) is not a missing account.
+        let exit = match code.as_str() {
+            c if c.ends_with("_not_found") => ExitCode::NotFound,
+            "mempool_full" | "sender_queue_full" | "shutting_down" | "unavailable" => ExitCode::Unreachable,
+            "not_found" | "method_not_allowed" => ExitCode::Failure,
+            _ if matches!(status, 409 | 422) => ExitCode::Rejected,
             _ => ExitCode::Failure,
         };
         let err = CliError::with_code(exit, format!("{detail} ({code}, HTTP {status})"));
         Err(match code.as_str() {
-            "mempool_full" | "sender_queue_full" => err.hint("the node is busy; retry in a second"),
+            "mempool_full" | "sender_queue_full" | "unavailable" => err.hint("the node is busy; retry in a second"),
             "nonce_too_low" => err.hint("that nonce was used; omit --nonce to use the next one"),
+            "duplicate_transaction" => {
+                err.hint("a transaction with this nonce is already pending; wait for it or pass --nonce")
+            }
             "unknown_account" => err.hint("the sender has never been funded: transfer to it first"),
+            "not_found" | "method_not_allowed" => {
+                err.hint("--node must be the node's base URL, e.g. http://127.0.0.1:8787 (no path)")
+            }
             _ => err,
         })
     }

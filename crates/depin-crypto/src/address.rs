@@ -115,7 +115,13 @@ impl FromStr for Address {
             return Err(AddressError::WrongPrefix);
         }
         let bytes: Vec<u8> = checked.byte_iter().collect();
-        Address::from_bytes(&bytes)
+        let address = Address::from_bytes(&bytes)?;
+        // bech32 leaves spare padding bits and lets extra characters be dropped on decoding:
+        // accept only the one canonical string, so an address has exactly one text form.
+        if address.to_string() != s {
+            return Err(AddressError::Encoding("not the canonical encoding of this address".into()));
+        }
+        Ok(address)
     }
 }
 
@@ -147,6 +153,15 @@ mod tests {
         assert!(borsh::from_slice::<Address>(&raw).is_err());
         raw[0] = 0;
         assert!(borsh::from_slice::<Address>(&raw).is_err());
+    }
+
+    #[test]
+    fn non_canonical_strings_of_a_valid_address_are_refused() {
+        // Found in review: the spare padding bit set, and a 54-character payload whose extra
+        // bits were silently dropped, both decoded to the fixture address.
+        assert!("depin1qxmjpd98qdnqpdlu7ee5y2xpapameurek7x742erg66tut8sfdcj8clgsaf".parse::<Address>().is_err());
+        assert!("depin1qxmjpd98qdnqpdlu7ee5y2xpapameurek7x742erg66tut8sfdcj88m4fmzn".parse::<Address>().is_err());
+        assert!(FIXTURE.parse::<Address>().is_ok());
     }
 
     #[test]

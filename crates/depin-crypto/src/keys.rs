@@ -140,6 +140,9 @@ pub enum KeyError {
     /// The signature does not verify.
     #[error("signature does not verify")]
     Invalid,
+    /// The operating system's random source failed.
+    #[error("the operating system's random source failed")]
+    RandomSource,
 }
 
 /// Decode `scheme:hex` into a scheme and bytes of the exact length for it.
@@ -369,7 +372,8 @@ crate::serde_via_text!(Scheme);
 // Secret keys
 // ---------------------------------------------------------------------------------------------
 
-/// A secret key: the 32-byte seed(s) of its scheme. Wiped from memory on drop; never printed.
+/// A secret key: the 32-byte seed(s) of its scheme and the expanded keys. Wiped from memory on
+/// drop (ed25519-dalek and ml-dsa with their `zeroize` features); never printed.
 pub struct SecretKey {
     scheme: Scheme,
     ed25519: Option<ed25519_dalek::SigningKey>,
@@ -385,7 +389,7 @@ impl SecretKey {
             _ => SEED_LEN,
         };
         let mut seeds = Zeroizing::new(vec![0u8; n]);
-        getrandom::fill(&mut seeds).map_err(|_| KeyError::Malformed("os random source failed"))?;
+        getrandom::fill(&mut seeds).map_err(|_| KeyError::RandomSource)?;
         SecretKey::from_seeds(scheme, &seeds)
     }
 
@@ -405,12 +409,10 @@ impl SecretKey {
             ed25519_dalek::SigningKey::from_bytes(&arr)
         };
         let pq = |s: &[u8]| {
-            let mut arr = [0u8; 32];
+            let mut arr = Zeroizing::new([0u8; 32]);
             arr.copy_from_slice(s);
-            let seed = ml_dsa::Seed::from(arr);
-            let key = ml_dsa::SigningKey::<MlDsa65>::from_seed(&seed);
-            zeroize::Zeroize::zeroize(&mut arr);
-            Box::new(key)
+            let seed = Zeroizing::new(ml_dsa::Seed::from(*arr));
+            Box::new(ml_dsa::SigningKey::<MlDsa65>::from_seed(&seed))
         };
         let (ed25519, ml_dsa) = match scheme {
             Scheme::Ed25519 => (Some(ed(seeds)), None),
@@ -539,12 +541,21 @@ mod tests {
     }
 
     #[test]
-    fn rejects_small_order_ed25519_key() {
-        // The identity point encoding: a weak key that verify_strict refuses.
-        let mut weak = [0u8; 32];
-        weak[0] = 1;
-        let pk = PublicKey::from_parts(Scheme::Ed25519, &weak).unwrap();
-        let sig = Signature::from_parts(Scheme::Ed25519, &[0u8; 64]).unwrap();
-        assert!(pk.verify(b"", &sig).is_err());
+    fn rejects_the_weak_key_forgery_that_lax_verification_accepts() {
+        // Key = identity point, R = identity, s = 0: a "signature" valid for every message
+        // under the lax (non-strict) equation. Strict verification must refuse it.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut forged = [0u8; 64];
+        forged[0] = 1;
+        let lax_key = ed25519_dalek::VerifyingKey::from_bytes(&identity).unwrap();
+        let lax_sig = ed25519_dalek::Signature::from_bytes(&forged);
+        assert!(
+            ed25519_dalek::Verifier::verify(&lax_key, b"any message", &lax_sig).is_ok(),
+            "the lax equation accepts the forgery (else this test proves nothing)"
+        );
+        let pk = PublicKey::from_parts(Scheme::Ed25519, &identity).unwrap();
+        let sig = Signature::from_parts(Scheme::Ed25519, &forged).unwrap();
+        assert!(pk.verify(b"any message", &sig).is_err());
     }
 }

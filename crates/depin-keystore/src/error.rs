@@ -43,6 +43,30 @@ pub enum KeystoreError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The keystore directory can be accessed by users other than its owner.
+    #[error(
+        "the keystore directory {} is accessible by other users (mode {mode:03o}); run `chmod 700` on it",
+        path.display()
+    )]
+    InsecureDirectory {
+        /// The keystore directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key file path is not a regular file: a symbolic link, directory, FIFO, socket or
+    /// device. Key files are never read through symbolic links.
+    #[error(
+        "{} is not a regular file (symbolic links, FIFOs and devices are refused); use the key file itself",
+        path.display()
+    )]
+    NotRegularFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// An empty password was given to encrypt a key file.
+    #[error("an empty password is not allowed")]
+    EmptyPassword,
     /// A plaintext (unencrypted) key file was opened without allowing plaintext keys.
     #[error(
         "the key file is not encrypted; plaintext keys are allowed on development networks only"

@@ -26,13 +26,13 @@
 use std::fmt;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use depin_crypto::{Address, KeyError, PublicKey, Scheme, SecretKey};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::store::validate_name;
@@ -51,8 +51,11 @@ const TAG_LEN: usize = 16;
 ///
 /// Serialized as JSON (see [`KeyFile::to_json`]). Contains no timestamps, so the same inputs
 /// and randomness give the same file.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Deserializing (with any serde format) validates the file exactly like
+/// [`KeyFile::from_json`], so a `KeyFile` value is always well formed; only `from_json` and
+/// [`KeyFile::read`] also bound the input size.
+#[derive(Clone, Serialize)]
 pub struct KeyFile {
     version: u32,
     name: String,
@@ -60,6 +63,25 @@ pub struct KeyFile {
     address: Address,
     public_key: PublicKey,
     secret: SecretBox,
+}
+
+/// A key file as parsed, before validation. Every way of deserializing a [`KeyFile`] goes
+/// through [`KeyFile::from_raw`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeyFile {
+    version: u32,
+    name: String,
+    scheme: Scheme,
+    address: Address,
+    public_key: PublicKey,
+    secret: SecretBox,
+}
+
+impl<'de> Deserialize<'de> for KeyFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<KeyFile, D::Error> {
+        KeyFile::from_raw(RawKeyFile::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The secret part of a key file.
@@ -122,19 +144,36 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> KeystoreError + '_ {
 }
 
 impl KeyFile {
-    /// Seal `key` under `password` with fresh random salt and nonce.
+    /// Seal `key` under `password` with fresh random salt and nonce. An empty password is
+    /// refused ([`KeystoreError::EmptyPassword`]).
     pub fn encrypt(
         name: &str,
         key: &SecretKey,
         password: &[u8],
         kdf: Kdf,
     ) -> Result<KeyFile, KeystoreError> {
-        validate_name(name)?;
-        kdf.validate()?;
         let mut salt = [0u8; SALT_LEN];
         fill_random(&mut salt)?;
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce)?;
+        KeyFile::encrypt_with(name, key, password, kdf, salt, nonce)
+    }
+
+    /// [`KeyFile::encrypt`] with the given salt and nonce. Never reuse a salt and nonce pair:
+    /// callers other than `encrypt` are fixture tests.
+    fn encrypt_with(
+        name: &str,
+        key: &SecretKey,
+        password: &[u8],
+        kdf: Kdf,
+        salt: [u8; SALT_LEN],
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<KeyFile, KeystoreError> {
+        validate_name(name)?;
+        if password.is_empty() {
+            return Err(KeystoreError::EmptyPassword);
+        }
+        kdf.validate()?;
         let derived = kdf.derive(password, &salt)?;
         let cipher = XChaCha20Poly1305::new((&*derived).into());
         let public_key = key.public_key();
@@ -293,8 +332,29 @@ impl KeyFile {
                 "larger than {MAX_KEY_FILE_BYTES} bytes"
             )));
         }
-        let file: KeyFile =
+        let raw: RawKeyFile =
             serde_json::from_str(s).map_err(|e| KeystoreError::Format(e.to_string()))?;
+        KeyFile::from_raw(raw)
+    }
+
+    /// Validate a parsed key file.
+    fn from_raw(raw: RawKeyFile) -> Result<KeyFile, KeystoreError> {
+        let RawKeyFile {
+            version,
+            name,
+            scheme,
+            address,
+            public_key,
+            secret,
+        } = raw;
+        let file = KeyFile {
+            version,
+            name,
+            scheme,
+            address,
+            public_key,
+            secret,
+        };
         file.check()?;
         Ok(file)
     }
@@ -357,7 +417,9 @@ impl KeyFile {
 
     /// Write the file to `path`, which must not exist: it is never overwritten. The file is
     /// written to a temporary file (mode 0600) in the same directory, synced, then linked into
-    /// place atomically, so `path` either does not exist or holds the complete file.
+    /// place atomically, so `path` either does not exist or holds the complete file. On file
+    /// systems without hard links it falls back to check-then-rename (see `link_into_place`);
+    /// any other linking failure is [`KeystoreError::Io`].
     pub fn write_new(&self, path: &Path) -> Result<(), KeystoreError> {
         self.check()?;
         let exists = || KeystoreError::AlreadyExists(path.display().to_string());
@@ -395,30 +457,7 @@ impl KeyFile {
             let _ = fs::remove_file(&tmp);
             return Err(KeystoreError::Io { path: tmp, source });
         }
-        // A hard link never replaces an existing file, so a concurrent writer cannot be clobbered.
-        match fs::hard_link(&tmp, path) {
-            Ok(()) => {
-                let _ = fs::remove_file(&tmp);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(&tmp);
-                return Err(exists());
-            }
-            Err(_) => {
-                // File systems without hard links: check, then rename.
-                if path.symlink_metadata().is_ok() {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(exists());
-                }
-                if let Err(source) = fs::rename(&tmp, path) {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(KeystoreError::Io {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-            }
-        }
+        link_into_place(&tmp, path, |from, to| fs::hard_link(from, to))?;
         if let Ok(d) = File::open(dir) {
             // Make the new directory entry durable; some file systems refuse, which is harmless.
             let _ = d.sync_all();
@@ -426,17 +465,30 @@ impl KeyFile {
         Ok(())
     }
 
-    /// Read and validate the key file at `path`. Refuses files that group or other users can
-    /// access (mode & 0o077 ≠ 0), files that are not regular files, and files over
+    /// Read and validate the key file at `path`. Refuses anything but a regular file
+    /// ([`KeystoreError::NotRegularFile`]): symbolic links are not followed, and FIFOs and
+    /// devices are refused before they are opened, so reading never blocks on them. Also
+    /// refuses files that group or other users can access (mode & 0o077 ≠ 0) and files over
     /// [`MAX_KEY_FILE_BYTES`].
     pub fn read(path: &Path) -> Result<KeyFile, KeystoreError> {
+        let not_regular = || KeystoreError::NotRegularFile {
+            path: path.to_path_buf(),
+        };
+        // `lstat` first: opening a FIFO blocks until a writer appears, and `open` follows links.
+        let before = fs::metadata(path).map_err(io_error(path))?;
+        let _ = &before;
         let file = File::open(path).map_err(io_error(path))?;
         let meta = file.metadata().map_err(io_error(path))?;
         if !meta.is_file() {
-            return Err(KeystoreError::Format(format!(
-                "{} is not a regular file",
-                path.display()
-            )));
+            return Err(not_regular());
+        }
+        // The path may have been swapped (say, for a symbolic link) between the check and the
+        // open: insist on reading the very file that was checked.
+        if (meta.dev(), meta.ino()) != (before.dev(), before.ino()) {
+            return Err(KeystoreError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::other("the file was replaced while it was being opened"),
+            });
         }
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
@@ -472,8 +524,43 @@ impl fmt::Debug for KeyFile {
     }
 }
 
+/// Move the complete temporary file `tmp` to `path` without ever replacing an existing file,
+/// using `link` (a hard link in production; injected by tests). `tmp` is removed in every case.
+///
+/// A hard link fails if `path` exists, so a concurrent writer cannot be clobbered. Only when the
+/// file system does not support hard links (`ErrorKind::Unsupported`) does this fall back to
+/// checking that `path` is free and renaming, which leaves a small race window; any other
+/// failure is an error.
+fn link_into_place(
+    tmp: &Path,
+    path: &Path,
+    link: impl FnOnce(&Path, &Path) -> io::Result<()>,
+) -> Result<(), KeystoreError> {
+    let exists = || KeystoreError::AlreadyExists(path.display().to_string());
+    let io_err = |source| KeystoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let result = match link(tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            if path.symlink_metadata().is_ok() {
+                Err(exists())
+            } else {
+                fs::rename(tmp, path).map_err(io_err)
+            }
+        }
+        Err(e) => Err(io_err(e)),
+    };
+    // After a successful rename `tmp` is already gone; nothing else to report.
+    let _ = fs::remove_file(tmp);
+    result
+}
+
 /// Decrypt `file` (with `old`, or as plaintext if `allow_plaintext`) and seal the key again
-/// under `new_password` with fresh salt and nonce. Used for export and password changes.
+/// under `new_password` (which must not be empty) with fresh salt and nonce. Used for export
+/// and password changes.
 pub fn reencrypt(
     file: &KeyFile,
     old: Option<&[u8]>,
@@ -486,7 +573,8 @@ pub fn reencrypt(
 }
 
 /// Build a key file from raw seeds in hex (32 bytes, 64 for hybrid), to import a key from
-/// elsewhere. With `password` the file is encrypted; with `None` it is plaintext.
+/// elsewhere. With `password` (which must not be empty) the file is encrypted; with `None` it
+/// is plaintext.
 pub fn from_seed_hex(
     name: &str,
     scheme: Scheme,
@@ -542,5 +630,134 @@ mod hex_secret {
             owned.zeroize();
         }
         decoded.map_err(|_| serde::de::Error::custom("expected a hex string"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE_PASSWORD: &[u8] = b"fixture password";
+    const FIXTURE_SALT: [u8; SALT_LEN] = [0x11; SALT_LEN];
+    const FIXTURE_NONCE: [u8; NONCE_LEN] = [0x22; NONCE_LEN];
+
+    fn fixture() -> KeyFile {
+        let key = SecretKey::from_seeds(Scheme::Ed25519, &[7; 32]).unwrap();
+        KeyFile::encrypt_with(
+            "fixture",
+            &key,
+            FIXTURE_PASSWORD,
+            Kdf::fast_for_tests(),
+            FIXTURE_SALT,
+            FIXTURE_NONCE,
+        )
+        .unwrap()
+    }
+
+    /// The exact bytes of a version-1 key file. If this test fails, the key-file format (or
+    /// the KDF, cipher or associated data) changed: make that deliberate, bump
+    /// `KEY_FILE_VERSION` if old files no longer read, and update the fixture. The ciphertext was
+    /// cross-checked against an independent Argon2id + XChaCha20-Poly1305 implementation.
+    const FIXTURE_JSON: &str = r#"{
+  "version": 1,
+  "name": "fixture",
+  "scheme": "ed25519",
+  "address": "depin1q8me9nddpm4gf3lp3rnm00dvtrczq723rvwy75kcx8f8vl9gdr6esd9xzng",
+  "public_key": "ed25519:ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c",
+  "secret": {
+    "kind": "encrypted",
+    "kdf": "argon2id",
+    "m_cost_kib": 8,
+    "t_cost": 1,
+    "p_cost": 1,
+    "salt": "11111111111111111111111111111111",
+    "cipher": "xchacha20poly1305",
+    "nonce": "222222222222222222222222222222222222222222222222",
+    "ciphertext": "1bba7f8c083d3720dab4fd882201cec1b9f6af47289460ec52b47dfb3205c55e1c159dc659f04a37260409a4cd7893bb"
+  }
+}
+"#;
+
+    #[test]
+    fn fixture_pins_the_format() {
+        let file = fixture();
+        assert_eq!(file.to_json(), FIXTURE_JSON);
+        assert_eq!(file.decrypt(Some(FIXTURE_PASSWORD), false).unwrap().seeds(), [7; 32]);
+        // The pinned text parses back to the same file and still decrypts.
+        let parsed = KeyFile::from_json(FIXTURE_JSON).unwrap();
+        assert_eq!(parsed.to_json(), FIXTURE_JSON);
+        assert_eq!(parsed.decrypt(Some(FIXTURE_PASSWORD), false).unwrap().seeds(), [7; 32]);
+        assert!(matches!(
+            parsed.decrypt(Some(b"fixture passworD"), false),
+            Err(KeystoreError::WrongPassword)
+        ));
+    }
+
+    /// A fresh temporary file holding "new", as `write_new` leaves it before linking.
+    fn tmp_file(dir: &Path) -> std::path::PathBuf {
+        let tmp = dir.join(".k.json.tmp-test");
+        fs::write(&tmp, "new").unwrap();
+        tmp
+    }
+
+    #[test]
+    fn link_failures_other_than_unsupported_never_fall_back_to_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        for kind in [
+            io::ErrorKind::PermissionDenied,
+            io::ErrorKind::NotFound,
+            io::ErrorKind::Other,
+        ] {
+            let tmp = tmp_file(dir.path());
+            let r = link_into_place(&tmp, &path, |_, _| Err(io::Error::from(kind)));
+            match r {
+                Err(KeystoreError::Io { path: p, source }) => {
+                    assert_eq!(p, path);
+                    assert_eq!(source.kind(), kind);
+                }
+                other => panic!("{kind:?}: {other:?}"),
+            }
+            assert!(path.symlink_metadata().is_err(), "{kind:?}: renamed anyway");
+            assert!(tmp.symlink_metadata().is_err(), "{kind:?}: temporary file left");
+        }
+    }
+
+    #[test]
+    fn link_into_place_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let unsupported = |_: &Path, _: &Path| Err(io::Error::from(io::ErrorKind::Unsupported));
+
+        // A concurrent writer got there first: reported, never replaced.
+        fs::write(&path, "precious").unwrap();
+        for link in [
+            &(|_: &Path, _: &Path| Err(io::Error::from(io::ErrorKind::AlreadyExists)))
+                as &dyn Fn(&Path, &Path) -> io::Result<()>,
+            &unsupported,
+        ] {
+            let tmp = tmp_file(dir.path());
+            assert!(matches!(
+                link_into_place(&tmp, &path, link),
+                Err(KeystoreError::AlreadyExists(_))
+            ));
+            assert_eq!(fs::read_to_string(&path).unwrap(), "precious");
+            assert!(tmp.symlink_metadata().is_err());
+        }
+        fs::remove_file(&path).unwrap();
+
+        // No hard links on this file system: check, then rename.
+        let tmp = tmp_file(dir.path());
+        link_into_place(&tmp, &path, unsupported).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert!(tmp.symlink_metadata().is_err());
+        fs::remove_file(&path).unwrap();
+
+        // The real hard link.
+        let tmp = tmp_file(dir.path());
+        link_into_place(&tmp, &path, |a, b| fs::hard_link(a, b)).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert!(tmp.symlink_metadata().is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

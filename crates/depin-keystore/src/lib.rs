@@ -8,7 +8,9 @@
 //! allowed explicitly when opened.
 //!
 //! Files are written with mode 0600, never overwritten, and refused on read when other users can
-//! read them. A [`Keystore`] is a directory (mode 0700) of such files named `<name>.json`.
+//! read them or when they are not regular files (symbolic links, FIFOs and devices are refused).
+//! A [`Keystore`] is a directory (mode 0700, refused if other users can access it) of such files
+//! named `<name>.json`. Encrypting under an empty password is refused.
 
 mod error;
 mod file;

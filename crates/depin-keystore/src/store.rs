@@ -2,7 +2,7 @@
 
 use std::fs::{self, DirBuilder};
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use depin_crypto::Address;
@@ -35,6 +35,11 @@ pub struct Keystore {
 
 impl Keystore {
     /// Open the keystore in `dir`, creating it (and missing parents) with mode 0700 if absent.
+    ///
+    /// An existing directory that group or other users can access (mode & 0o077 ≠ 0) is
+    /// refused with [`KeystoreError::InsecureDirectory`], as key files are: its permissions are
+    /// never changed behind the user's back. `dir` may be a symbolic link to a directory; the
+    /// directory it points to is checked.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Keystore, KeystoreError> {
         let dir = dir.into();
         let io = |source| KeystoreError::Io {
@@ -46,11 +51,16 @@ impl Keystore {
             .mode(0o700)
             .create(&dir)
             .map_err(io)?;
-        if !dir.is_dir() {
+        let meta = fs::metadata(&dir).map_err(io)?;
+        if !meta.is_dir() {
             return Err(io(io::Error::new(
                 io::ErrorKind::NotADirectory,
                 "not a directory",
             )));
+        }
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(KeystoreError::InsecureDirectory { path: dir, mode });
         }
         Ok(Keystore { dir })
     }
@@ -66,8 +76,10 @@ impl Keystore {
         Ok(self.dir.join(format!("{name}.json")))
     }
 
-    /// Every key file, sorted by name. Entries that are not `<valid name>.json` files are
-    /// skipped; a key file that cannot be read or is invalid is an error.
+    /// Every key file, sorted by name. Entries that are not `<valid name>.json`, and
+    /// directories, are skipped; a key file that cannot be read or is invalid is an error, and
+    /// so is a `<valid name>.json` that is a symbolic link, FIFO or device
+    /// ([`KeystoreError::NotRegularFile`]).
     pub fn list(&self) -> Result<Vec<KeyFile>, KeystoreError> {
         let io = |source| KeystoreError::Io {
             path: self.dir.clone(),
@@ -83,7 +95,8 @@ impl Keystore {
             let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
                 continue;
             };
-            if validate_name(stem).is_err() || path.is_dir() {
+            // `DirEntry::file_type` does not follow symbolic links: a link is read (and refused).
+            if validate_name(stem).is_err() || entry.file_type().map_err(io)?.is_dir() {
                 continue;
             }
             files.push(self.read_named(&path, stem)?);

@@ -2,7 +2,9 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use depin_crypto::{Scheme, SecretKey};
 use depin_keystore::{
@@ -289,6 +291,8 @@ fn keystore_list_and_get() {
 #[test]
 fn bad_names_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
+    // Temporary directories are created 0755 (umask permitting); a keystore must be private.
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
     let ks = Keystore::open(dir.path()).unwrap();
     let key = SecretKey::generate(Scheme::Ed25519).unwrap();
     for bad in [
@@ -485,4 +489,180 @@ fn default_kdf_parameters_work() {
     let back = KeyFile::from_json(&file.to_json()).unwrap();
     assert_eq!(back.kdf(), Some(kdf));
     assert_eq!(back.decrypt(Some(PW), false).unwrap().seeds(), key.seeds());
+}
+
+/// A valid encrypted key file named `name`, written (mode 0600) to `dir/<name>.json`.
+fn write_key(dir: &Path, name: &str) -> (KeyFile, PathBuf) {
+    let key = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let file = KeyFile::encrypt(name, &key, PW, fast()).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    file.write_new(&path).unwrap();
+    (file, path)
+}
+
+fn assert_not_regular(r: Result<KeyFile, KeystoreError>, expected: &Path) {
+    match r {
+        Err(KeystoreError::NotRegularFile { path }) => assert_eq!(path, expected),
+        other => panic!("{}: {other:?}", expected.display()),
+    }
+}
+
+#[test]
+fn symlinks_directories_and_devices_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, target) = write_key(dir.path(), "real");
+    KeyFile::read(&target).unwrap();
+
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    assert_not_regular(KeyFile::read(&link), &link);
+    let dangling = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink(dir.path().join("missing.json"), &dangling).unwrap();
+    assert_not_regular(KeyFile::read(&dangling), &dangling);
+    assert_not_regular(KeyFile::read(dir.path()), dir.path());
+    assert_not_regular(KeyFile::read(Path::new("/dev/null")), Path::new("/dev/null"));
+
+    // A missing file is still an I/O "not found" (`Keystore::get` relies on it).
+    match KeyFile::read(&dir.path().join("missing.json")) {
+        Err(KeystoreError::Io { source, .. }) => {
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound)
+        }
+        other => panic!("{other:?}"),
+    }
+    let msg = KeyFile::read(&link).unwrap_err().to_string();
+    assert!(msg.contains("not a regular file"), "{msg}");
+
+    // In a keystore: a symlinked key is refused by name, and makes listing fail loudly.
+    let ks_dir = dir.path().join("ks");
+    let ks = Keystore::open(&ks_dir).unwrap();
+    let ks_link = ks_dir.join("real.json");
+    std::os::unix::fs::symlink(&target, &ks_link).unwrap();
+    assert_not_regular(ks.get("real"), &ks_link);
+    assert!(matches!(
+        ks.list(),
+        Err(KeystoreError::NotRegularFile { .. })
+    ));
+}
+
+#[test]
+fn fifos_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path().join("ks")).unwrap();
+    let fifo = ks.dir().join("pipe.json");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success());
+    fs::set_permissions(&fifo, fs::Permissions::from_mode(0o600)).unwrap();
+
+    let (tx, rx) = mpsc::channel();
+    let (f, k) = (fifo.clone(), ks.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send((KeyFile::read(&f), k.get("pipe"), k.list()));
+    });
+    let Ok((read, get, list)) = rx.recv_timeout(Duration::from_secs(10)) else {
+        // Unblock the reader (opening the write end completes its open) before failing.
+        let _ = fs::OpenOptions::new().write(true).open(&fifo);
+        panic!("reading a FIFO blocked");
+    };
+    assert_not_regular(read, &fifo);
+    assert_not_regular(get, &fifo);
+    assert!(matches!(list, Err(KeystoreError::NotRegularFile { .. })));
+}
+
+#[test]
+fn keystore_directory_open_to_others_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("keys");
+    fs::create_dir(&root).unwrap();
+    for insecure in [0o750, 0o705, 0o770, 0o755, 0o710, 0o701] {
+        fs::set_permissions(&root, fs::Permissions::from_mode(insecure)).unwrap();
+        match Keystore::open(&root) {
+            Err(KeystoreError::InsecureDirectory { path, mode }) => {
+                assert_eq!(path, root);
+                assert_eq!(mode, insecure);
+            }
+            other => panic!("{insecure:o}: {other:?}"),
+        }
+        // Refused, not silently tightened.
+        assert_eq!(mode(&root), insecure);
+    }
+    let msg = Keystore::open(&root).unwrap_err().to_string();
+    assert!(msg.contains("chmod 700"), "{msg}");
+
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).unwrap();
+    Keystore::open(&root).unwrap();
+    // A symbolic link to a private directory is fine; to an open one, refused.
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&root, &link).unwrap();
+    Keystore::open(&link).unwrap();
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(matches!(
+        Keystore::open(&link),
+        Err(KeystoreError::InsecureDirectory { .. })
+    ));
+
+    // A regular file where the directory should be.
+    let file = dir.path().join("file");
+    fs::write(&file, "x").unwrap();
+    assert!(matches!(
+        Keystore::open(&file),
+        Err(KeystoreError::Io { .. })
+    ));
+}
+
+#[test]
+fn serde_deserialization_validates() {
+    let key = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let other = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let file = KeyFile::encrypt("a", &key, PW, fast()).unwrap();
+
+    // A valid file deserializes through plain serde, too.
+    let back: KeyFile = serde_json::from_str(&file.to_json()).unwrap();
+    assert_eq!(back.to_json(), file.to_json());
+    let back: KeyFile = serde_json::from_value(serde_json::to_value(&file).unwrap()).unwrap();
+    back.decrypt(Some(PW), false).unwrap();
+
+    let tampered: &[fn(&mut Value, &SecretKey)] = &[
+        |v, o| v["address"] = Value::String(o.public_key().address().to_string()),
+        |v, o| v["public_key"] = Value::String(o.public_key().to_string()),
+        |v, _| v["scheme"] = "mldsa65".into(),
+        |v, _| v["name"] = "../escape".into(),
+        |v, _| v["version"] = 2.into(),
+        |v, _| v["secret"]["m_cost_kib"] = u32::MAX.into(),
+        |v, _| v["secret"]["salt"] = "00ff".into(),
+        |v, _| v["secret"]["ciphertext"] = "00".into(),
+        |v, _| v["extra"] = 1.into(),
+    ];
+    for (i, tamper) in tampered.iter().enumerate() {
+        let mut v: Value = serde_json::from_str(&file.to_json()).unwrap();
+        tamper(&mut v, &other);
+        let text = serde_json::to_string(&v).unwrap();
+        assert!(serde_json::from_str::<KeyFile>(&text).is_err(), "case {i}");
+        assert!(serde_json::from_value::<KeyFile>(v).is_err(), "case {i}");
+        assert!(KeyFile::from_json(&text).is_err(), "case {i}");
+    }
+}
+
+#[test]
+fn empty_password_is_refused() {
+    let key = SecretKey::generate(Scheme::Ed25519).unwrap();
+    assert!(matches!(
+        KeyFile::encrypt("a", &key, b"", fast()),
+        Err(KeystoreError::EmptyPassword)
+    ));
+    let file = KeyFile::encrypt("a", &key, PW, fast()).unwrap();
+    assert!(matches!(
+        reencrypt(&file, Some(PW), b"", fast(), false),
+        Err(KeystoreError::EmptyPassword)
+    ));
+    assert!(matches!(
+        from_seed_hex("a", Scheme::Ed25519, &hex::encode([7u8; 32]), Some(b""), fast()),
+        Err(KeystoreError::EmptyPassword)
+    ));
+    assert_eq!(
+        KeystoreError::EmptyPassword.to_string(),
+        "an empty password is not allowed"
+    );
 }

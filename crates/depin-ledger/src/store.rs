@@ -10,6 +10,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use depin_state::{ChangeSet, StateRead, StorageFault};
@@ -134,6 +135,8 @@ storage_from!(
 
 /// The ledger: a block log and a derived state, each a redb file in one directory.
 pub struct Ledger {
+    /// The last logged block, kept in memory (reading it from disk would decode a whole block).
+    head: Mutex<Head>,
     log: Database,
     state: Database,
     auth: JmtState,
@@ -189,7 +192,9 @@ impl Ledger {
     /// nothing is fsync'd (scratch replays, in-memory benchmarks).
     pub fn open(dir: &Path, genesis: &Genesis, durable: bool) -> Result<Ledger, LedgerError> {
         std::fs::create_dir_all(dir).map_err(|e| LedgerError::Storage(format!("{}: {e}", dir.display())))?;
+        let placeholder = Head { height: 0, block_id: Hash32::ZERO, state_root: Hash32::ZERO, timestamp_ms: 0 };
         let ledger = Ledger {
+            head: Mutex::new(placeholder),
             log: Database::create(dir.join("blocks.redb"))?,
             state: Database::create(dir.join("state.redb"))?,
             auth: JmtState::new(),
@@ -207,6 +212,7 @@ impl Ledger {
             }
             None => ledger.write_genesis(genesis)?,
         }
+        *ledger.head.lock().expect("invariant: head lock is never poisoned") = ledger.read_head()?;
         Ok(ledger)
     }
 
@@ -255,15 +261,39 @@ impl Ledger {
 
     /// The last block in the log (the genesis head before block 1).
     pub fn head(&self) -> Result<Head, LedgerError> {
+        Ok(self.head.lock().expect("invariant: head lock is never poisoned").clone())
+    }
+
+    fn read_head(&self) -> Result<Head, LedgerError> {
         let rtxn = self.log.begin_read()?;
         let blocks = rtxn.open_table(BLOCKS)?;
         if let Some((_, v)) = blocks.last()? {
             return Ok(Head::of(&decode_stored(v.value())?.block));
         }
         drop(blocks);
-        let meta = rtxn.open_table(LOG_META)?;
-        let bytes = meta.get("genesis_head")?.ok_or_else(|| LedgerError::Corrupt("no genesis head".into()))?;
-        borsh::from_slice(bytes.value()).map_err(|e| LedgerError::Corrupt(format!("genesis head: {e}")))
+        self.genesis_head()
+    }
+
+    /// The genesis record: height 0, the genesis id, the genesis state root.
+    pub fn genesis_head(&self) -> Result<Head, LedgerError> {
+        let bytes = self.log_meta("genesis_head")?.ok_or_else(|| LedgerError::Corrupt("no genesis head".into()))?;
+        borsh::from_slice(&bytes).map_err(|e| LedgerError::Corrupt(format!("genesis head: {e}")))
+    }
+
+    /// The state root a logged block (or genesis, at 0) says the state has after it.
+    pub fn root_at(&self, height: u64) -> Result<Hash32, LedgerError> {
+        if height == 0 {
+            return Ok(self.genesis_head()?.state_root);
+        }
+        self.block(height)?
+            .map(|b| b.header.state_root)
+            .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))
+    }
+
+    /// The height and root of the derived state (`None` if it is empty).
+    pub fn state_at(&self) -> Result<Option<StateAt>, LedgerError> {
+        let (version, root) = self.auth.committed(&self.state.begin_read()?)?;
+        Ok(version.map(|height| StateAt { height, state_root: Hash32(root) }))
     }
 
     /// A read view of the derived state.
@@ -306,9 +336,18 @@ impl Ledger {
         if !self.durable {
             wtxn.set_durability(Durability::None)?;
         }
-        let record = StoredBlockRef { block, receipts };
-        wtxn.open_table(BLOCKS)?.insert(block.header.height, encode(&record).as_slice())?;
+        let record = encode(&StoredBlockRef { block, receipts });
+        if record.len() > MAX_STORED_BLOCK_BYTES {
+            // Never make durable what could not be read back.
+            return Err(LedgerError::Corrupt(format!(
+                "block {} encodes to {} bytes, over the {MAX_STORED_BLOCK_BYTES}-byte record limit",
+                block.header.height,
+                record.len()
+            )));
+        }
+        wtxn.open_table(BLOCKS)?.insert(block.header.height, record.as_slice())?;
         wtxn.commit()?;
+        *self.head.lock().expect("invariant: head lock is never poisoned") = Head::of(block);
         Ok(())
     }
 
@@ -329,10 +368,16 @@ impl Ledger {
             let mut index = wtxn.open_table(TX_INDEX)?;
             for (i, receipt) in receipts.iter().enumerate() {
                 let i = u32::try_from(i).expect("invariant: block tx count fits u32");
-                // The first inclusion wins: a later copy (rejected as a replay) must not move
-                // the index away from the block where the transaction took effect.
+                // The index points at the inclusion where the transaction took effect (applied,
+                // or charged). An uncharged rejection (bad nonce on a replay, fee not payable…)
+                // is indexed only if nothing else is, and a later effective inclusion of the
+                // same transaction replaces it.
+                let effective = match &receipt.outcome {
+                    depin_types::TxOutcome::Applied => true,
+                    depin_types::TxOutcome::Rejected { reason } => reason.charged(),
+                };
                 let id = receipt.tx_id.as_bytes();
-                if index.get(id)?.is_none() {
+                if effective || index.get(id)?.is_none() {
                     index.insert(id, (height, i))?;
                 }
             }
@@ -365,7 +410,10 @@ impl Ledger {
 
     /// Delete the derived state (not the block log).
     pub fn reset_state(&self) -> Result<(), LedgerError> {
-        let wtxn = self.state.begin_write()?;
+        let mut wtxn = self.state.begin_write()?;
+        if !self.durable {
+            wtxn.set_durability(Durability::None)?;
+        }
         self.auth.clear(&wtxn)?;
         wtxn.delete_table(TX_INDEX)?;
         wtxn.commit()?;
@@ -423,9 +471,11 @@ struct StoredBlockRef<'a> {
     receipts: &'a [Receipt],
 }
 
+/// Largest stored record: a block plus its receipts (a few dozen bytes per transaction).
+const MAX_STORED_BLOCK_BYTES: usize = 2 * MAX_BLOCK_BYTES;
+
 fn decode_stored(bytes: &[u8]) -> Result<StoredBlock, LedgerError> {
-    // The record holds a block plus its receipts (a few dozen bytes per transaction).
-    let stored: StoredBlock = decode_bounded(bytes, 2 * MAX_BLOCK_BYTES)
+    let stored: StoredBlock = decode_bounded(bytes, MAX_STORED_BLOCK_BYTES)
         .map_err(|e| LedgerError::Corrupt(format!("stored block: {e}")))?;
     for tx in &stored.block.txs {
         tx.check_structure().map_err(|e| LedgerError::Corrupt(format!("stored block: {e}")))?;

@@ -1,8 +1,9 @@
 //! Propose, verify and finalize blocks: the port that every sequencer drives.
 //!
 //! The local sequencer calls `propose` then `finalize`; a BFT engine calls `propose` on the
-//! leader, `verify` on the others and `finalize` once a block is final. Replay (audit, repair)
-//! is `verify` + `finalize` over the block log. All three run the same state machine.
+//! leader, `verify` on the others and `finalize` once a block is final. The audit
+//! (`replay_from_genesis`) is `verify` + `finalize` over the block log into a scratch ledger;
+//! `repair_state` re-executes logged blocks into the derived state. All run one execute path.
 
 use std::collections::BTreeSet;
 
@@ -120,7 +121,7 @@ impl Chain {
     ) -> Result<Proposal, LedgerError> {
         let key = self.key.as_ref().expect("invariant: only a node with a key proposes");
         let head = self.ledger.head()?;
-        let timestamp_ms = now_ms.max(head.timestamp_ms + 1);
+        let timestamp_ms = now_ms.max(head.timestamp_ms.saturating_add(1));
         let height = head.height + 1;
         let (receipts, staged, state_root) = self.execute(height, timestamp_ms, &txs, sig_ok)?;
         let header = BlockHeader {
@@ -146,6 +147,14 @@ impl Chain {
         sig_ok: &[bool],
     ) -> Result<(Vec<Receipt>, JmtStaged, Hash32), LedgerError> {
         let snapshot = self.ledger.snapshot()?;
+        let at = snapshot.at()?;
+        if at.height + 1 != height {
+            // Executing on state that is not at the parent would sign or accept a wrong root.
+            return Err(LedgerError::Corrupt(format!(
+                "the state is at height {}, not at the parent of block {height}; restart the node to repair it",
+                at.height
+            )));
+        }
         let ctx = BlockContext { height, timestamp_ms };
         let executed = apply_txs(&snapshot, &ctx, txs, sig_ok)?;
         drop(snapshot);
@@ -212,10 +221,16 @@ impl Chain {
     /// ahead of the log. Every block's state root is checked. Returns the heights replayed.
     pub fn repair_state(&self) -> Result<Option<std::ops::RangeInclusive<u64>>, LedgerError> {
         let head = self.ledger.head()?;
-        let from = match self.ledger.state_version()? {
-            Some(v) if v == head.height => return Ok(None),
-            Some(v) if v < head.height => v + 1,
+        // Trust the stored state only if its root is the one the log has for its height.
+        let from = match self.ledger.state_at()? {
+            Some(at) if at.height <= head.height && at.state_root == self.ledger.root_at(at.height)? => {
+                if at.height == head.height {
+                    return Ok(None);
+                }
+                at.height + 1
+            }
             _ => {
+                tracing::warn!("the stored state is lost, ahead of the block log or not the log's; rebuilding it from genesis");
                 self.ledger.write_genesis_state(&self.genesis)?;
                 1
             }
@@ -228,9 +243,9 @@ impl Chain {
             let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
             let h = &block.header;
             let (receipts, staged, root) = self.execute(height, h.timestamp_ms, &block.txs, &sig_ok)?;
-            if root != h.state_root {
+            if root != h.state_root || receipts_root(&receipts) != h.receipts_root {
                 return Err(LedgerError::Corrupt(format!(
-                    "replaying block {height} gives state root {root}, the block says {}",
+                    "replaying block {height} gives state root {root}, the block says {}, or its receipts differ",
                     h.state_root
                 )));
             }

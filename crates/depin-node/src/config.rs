@@ -144,6 +144,11 @@ level = "info"
 format = "pretty"
 "#;
 
+/// Smallest allowed request body limit: a hybrid-signed transaction in JSON with room to spare.
+pub const MIN_BODY_BYTES: usize = 4 * depin_types::limits::MAX_TX_BYTES;
+/// Largest allowed request body limit.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 /// Largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
@@ -204,8 +209,10 @@ impl NodeConfig {
         if self.mempool.max_txs == 0 || self.mempool.max_per_sender == 0 {
             return bad("mempool.max_txs and mempool.max_per_sender must be at least 1");
         }
-        if !(1024..=64 * 1024 * 1024).contains(&self.api.max_body_bytes) {
-            return bad("api.max_body_bytes must be 1024..=67108864");
+        // The JSON form of the largest transaction (hex doubles its bytes) must fit; more than
+        // a few MiB only helps someone holding connections open.
+        if !(MIN_BODY_BYTES..=MAX_BODY_BYTES).contains(&self.api.max_body_bytes) {
+            return bad(&format!("api.max_body_bytes must be {MIN_BODY_BYTES}..={MAX_BODY_BYTES}"));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return bad("log.format must be \"pretty\" or \"json\"");

@@ -132,37 +132,51 @@ pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitErro
         let path = path.to_path_buf();
         move |source| InitError::Io { path, source }
     };
-    let data = home.ledger();
-    std::fs::create_dir_all(&data).map_err(io(&data))?;
+    // Build and validate everything in memory first: a bad --chain-id must not leave a
+    // half-written home behind.
     let node_key = SecretKey::generate(Scheme::Ed25519)?;
-    KeyFile::plaintext("node", &node_key).write_new(&home.node_key())?;
-    let keystore = Keystore::open(home.keys())?;
-    let mut accounts = Vec::new();
-    let mut dev_address = None;
-    if opts.dev {
-        let dev = SecretKey::generate(opts.dev_scheme)?;
-        let file = match &opts.dev_password {
-            Some(pw) => KeyFile::encrypt("dev", &dev, pw, opts.kdf)?,
-            None => KeyFile::plaintext("dev", &dev),
-        };
-        keystore.insert(&file)?;
-        accounts.push(GenesisAccount { address: dev.public_key().address(), balance: DEV_BALANCE });
-        dev_address = Some(dev.public_key().address());
-    }
+    let dev = if opts.dev { Some(SecretKey::generate(opts.dev_scheme)?) } else { None };
+    let dev_address = dev.as_ref().map(|d| d.public_key().address());
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let genesis = Genesis {
         chain_id: opts.chain_id.clone(),
         genesis_time_ms: now_ms,
         params: Params::default(),
         validators: vec![GenesisValidator { name: "node0".into(), public_key: node_key.public_key() }],
-        accounts,
+        accounts: dev_address.iter().map(|a| GenesisAccount { address: *a, balance: DEV_BALANCE }).collect(),
     };
     genesis.validate()?;
+    let dev_file = match (&dev, &opts.dev_password) {
+        (Some(d), Some(pw)) => Some(KeyFile::encrypt("dev", d, pw, opts.kdf)?),
+        (Some(d), None) => Some(KeyFile::plaintext("dev", d)),
+        (None, _) => None,
+    };
+
+    let data = home.ledger();
+    std::fs::create_dir_all(&data).map_err(io(&data))?;
+    // A node key left by an earlier init that failed before writing genesis is replaced.
+    let _ = std::fs::remove_file(home.node_key());
+    KeyFile::plaintext("node", &node_key).write_new(&home.node_key())?;
+    let keystore = Keystore::open(home.keys())?;
+    if let Some(file) = &dev_file {
+        if keystore.get("dev").is_ok() {
+            std::fs::remove_file(keystore.path_of("dev")?).map_err(io(&home.keys()))?;
+        }
+        keystore.insert(file)?;
+    }
     if !home.config().exists() {
         std::fs::write(home.config(), TEMPLATE).map_err(io(&home.config()))?;
     }
-    // Written last: its existence marks the home as initialized.
-    std::fs::write(home.genesis(), genesis.to_toml()).map_err(io(&home.genesis()))?;
+    // Written last, atomically (temp file, fsync, rename): its existence marks the home as
+    // initialized, so it must never exist half-written.
+    let tmp = home.root().join(".genesis.toml.tmp");
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(genesis.to_toml().as_bytes()).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, home.genesis()).map_err(io(&home.genesis()))?;
     Ok(InitReport {
         home: home.root().to_path_buf(),
         chain_id: genesis.chain_id,

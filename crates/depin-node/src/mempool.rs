@@ -62,6 +62,9 @@ pub enum SubmitError {
     /// The node is stopping.
     #[error("the node is shutting down")]
     ShuttingDown,
+    /// The node could not read its state (a storage fault, logged); retry later.
+    #[error("the node cannot serve this now; retry later")]
+    Unavailable,
     /// The sender account does not exist: fund it first (rule A-4).
     #[error("the sender account does not exist; send it funds first")]
     UnknownAccount,
@@ -81,6 +84,7 @@ impl SubmitError {
             SubmitError::MempoolFull { .. } => "mempool_full",
             SubmitError::ShuttingDown => "shutting_down",
             SubmitError::UnknownAccount => "unknown_account",
+            SubmitError::Unavailable => "unavailable",
         }
     }
 }
@@ -88,6 +92,8 @@ impl SubmitError {
 struct Entry {
     tx: Transaction,
     id: Hash32,
+    /// Encoded size, for the per-block byte budget.
+    bytes: usize,
 }
 
 /// The pool.
@@ -161,18 +167,41 @@ impl Mempool {
             }
             return Err(SubmitError::MempoolFull { limit: self.max_txs });
         }
-        pending.insert(nonce, Entry { tx, id });
-        self.expected.entry(sender).or_insert(next);
+        let bytes = tx.encode().len();
+        pending.insert(nonce, Entry { tx, id, bytes });
+        self.expected.insert(sender, next);
         self.order.push_back((sender, nonce));
         self.ids.insert(id);
         self.len += 1;
         Ok(())
     }
 
-    /// Take up to `max` transactions in arrival order, each only if it carries its sender's
-    /// next nonce; others stay for a later block. Taken ids stay "in flight" until
-    /// [`Mempool::committed`].
-    pub fn take(&mut self, max: usize) -> Vec<Transaction> {
+    /// How many transactions a block could take now (each sender's run of consecutive nonces
+    /// from its next nonce), counting at most `limit`. Transactions waiting behind a nonce gap
+    /// are not ready: they must not make the sequencer cut blocks.
+    pub fn ready(&self, limit: usize) -> usize {
+        let mut n = 0;
+        for (sender, pending) in &self.by_sender {
+            let Some(mut next) = self.expected.get(sender).copied() else { continue };
+            for nonce in pending.keys() {
+                if *nonce != next {
+                    break;
+                }
+                n += 1;
+                next += 1;
+                if n >= limit {
+                    return n;
+                }
+            }
+        }
+        n
+    }
+
+    /// Take up to `max` transactions (and at most `max_bytes` encoded) in arrival order, each
+    /// only if it carries its sender's next nonce; others stay for a later block. Taken ids
+    /// stay "in flight" until [`Mempool::committed`].
+    pub fn take(&mut self, max: usize, max_bytes: usize) -> Vec<Transaction> {
+        let mut bytes = 0usize;
         // A sender's later nonce may have arrived first; a few passes pick it up once its
         // predecessor is taken. Bounded so an adversarial order cannot make this quadratic.
         const MAX_PASSES: usize = 4;
@@ -187,10 +216,12 @@ impl Mempool {
                     continue; // dropped as stale after a commit
                 }
                 let next = self.expected.get(&sender).copied().unwrap_or(nonce);
-                if nonce != next {
+                let size = pending.get(&nonce).map_or(0, |e| e.bytes);
+                if nonce != next || bytes + size > max_bytes {
                     skipped.push_back((sender, nonce));
                     continue;
                 }
+                bytes += size;
                 let entry = pending.remove(&nonce).expect("invariant: checked above");
                 if pending.is_empty() {
                     self.by_sender.remove(&sender);
@@ -210,14 +241,12 @@ impl Mempool {
 
     /// After a block commits: forget its ids, and resynchronise each sender's next nonce with
     /// committed state (a transaction rejected before charging did not use its nonce).
-    pub fn committed(&mut self, txs: &[Transaction], committed_nonce: impl Fn(&Address) -> u64) {
-        let mut senders = BTreeMap::new();
-        for tx in txs {
-            self.ids.remove(&tx.id());
-            senders.insert(tx.content.sender(), ());
+    /// `nonces` holds the committed nonce of every sender in the block.
+    pub fn committed(&mut self, ids: impl IntoIterator<Item = Hash32>, nonces: &BTreeMap<Address, u64>) {
+        for id in ids {
+            self.ids.remove(&id);
         }
-        for sender in senders.into_keys() {
-            let nonce = committed_nonce(&sender);
+        for (&sender, &nonce) in nonces {
             match self.by_sender.get_mut(&sender) {
                 None => {
                     self.expected.remove(&sender);
@@ -276,6 +305,34 @@ mod tests {
     }
 
     #[test]
+    fn transactions_behind_a_nonce_gap_are_not_ready() {
+        // Regression: a pool of future-nonce transactions made the sequencer cut empty blocks
+        // in a loop, because it counted them as waiting.
+        let mut m = Mempool::new(10, 5);
+        for n in 1..4 {
+            let (t, i) = tx(1, n);
+            m.admit(t, i, 0).unwrap();
+        }
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.ready(10), 0);
+        assert!(m.take(10, usize::MAX).is_empty());
+        let (t, i) = tx(1, 0);
+        m.admit(t, i, 0).unwrap();
+        assert_eq!(m.ready(10), 4);
+    }
+
+    #[test]
+    fn a_block_takes_no_more_than_its_byte_budget() {
+        let mut m = Mempool::new(10, 5);
+        for n in 0..4 {
+            let (t, i) = tx(1, n);
+            m.admit(t, i, 0).unwrap();
+        }
+        let one = tx(1, 0).0.encode().len();
+        assert_eq!(m.take(10, 2 * one + 1).len(), 2);
+    }
+
+    #[test]
     fn limits_per_sender_and_in_total() {
         let mut m = Mempool::new(4, 3);
         for n in 0..3 {
@@ -298,11 +355,13 @@ mod tests {
         let (t0, i0) = tx(1, 0);
         m.admit(t1, i1, 0).unwrap();
         m.admit(t0, i0, 0).unwrap();
-        let first = m.take(10);
+        assert_eq!(m.ready(10), 2, "nonce 1 arrived first, but both are ready");
+        let first = m.take(10, usize::MAX);
         assert_eq!(first.iter().map(|t| t.content.nonce).collect::<Vec<_>>(), vec![0, 1]);
         assert!(m.contains(&i0), "in flight until committed");
-        assert!(m.take(10).is_empty());
-        m.committed(&first, |_| 2);
+        assert!(m.take(10, usize::MAX).is_empty());
+        let sender = first[0].content.sender();
+        m.committed(first.iter().map(Transaction::id), &BTreeMap::from([(sender, 2)]));
         assert!(m.is_empty());
         assert!(!m.contains(&i0));
         let (t2, i2) = tx(1, 2);

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 const BUCKETS_S: [f64; 10] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
 
 /// Submission results, in a fixed order (the label values of `depin_txs_submitted_total`).
-pub const SUBMIT_RESULTS: [&str; 11] = [
+pub const SUBMIT_RESULTS: [&str; 12] = [
     "accepted",
     "wrong_chain_id",
     "bad_signature",
@@ -21,6 +21,7 @@ pub const SUBMIT_RESULTS: [&str; 11] = [
     "mempool_full",
     "shutting_down",
     "unknown_account",
+    "unavailable",
 ];
 
 /// The node's metrics.

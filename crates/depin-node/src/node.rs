@@ -145,6 +145,18 @@ pub(crate) struct Inner {
     pub(crate) stopping: AtomicBool,
 }
 
+/// Removes a waiter's entry when its wait ends, whichever way.
+struct WaiterGuard<'a> {
+    node: &'a Node,
+    id: Hash32,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.node.forget_waiter(&self.id);
+    }
+}
+
 /// The node handle.
 #[derive(Clone)]
 pub struct Node {
@@ -242,12 +254,17 @@ impl Node {
         if !tx.signature_ok() {
             return Err(SubmitError::BadSignature);
         }
-        // A storage fault here surfaces later in the sequencer; admission treats it as absent.
+        // The committed nonce is read under the pool lock: a block committing in between would
+        // otherwise let a just-used nonce in.
+        let mut pool = self.mempool();
         let committed_nonce = match self.committed_account(&tx.content.sender()) {
             Ok(Some(a)) => a.nonce,
-            Ok(None) | Err(_) => return Err(SubmitError::UnknownAccount),
+            Ok(None) => return Err(SubmitError::UnknownAccount),
+            Err(e) => {
+                tracing::error!(error = %e, "state read failed during admission");
+                return Err(SubmitError::Unavailable);
+            }
         };
-        let mut pool = self.mempool();
         pool.admit(tx, id, committed_nonce)?;
         let n = pool.len();
         drop(pool);
@@ -270,6 +287,9 @@ impl Node {
 
     /// Wait until `id` is durably committed, or `timeout` passes; returns the status then.
     pub async fn wait_committed(&self, id: Hash32, timeout: Duration) -> Result<TxStatus, NodeError> {
+        // Declared before the channel so that it drops after the receiver: the waiter entry is
+        // removed however this future ends (done, timed out, or dropped by a disconnect).
+        let _guard = WaiterGuard { node: self, id };
         let (tx, rx) = oneshot::channel();
         self.inner
             .waiters
@@ -281,11 +301,9 @@ impl Node {
         // Registered before checking, so a commit in between is not missed.
         let status = self.tx_status(&id)?;
         if matches!(status, TxStatus::Committed { .. } | TxStatus::Unknown) {
-            self.forget_waiter(&id);
             return Ok(status);
         }
         let _ = tokio::time::timeout(timeout, rx).await;
-        self.forget_waiter(&id);
         self.tx_status(&id)
     }
 
@@ -299,13 +317,13 @@ impl Node {
         }
     }
 
-    pub(crate) fn notify_committed(&self, txs: &[Transaction]) {
+    pub(crate) fn notify_committed(&self, ids: &[Hash32]) {
         let mut w = self.inner.waiters.lock().expect("invariant: waiters lock is never poisoned");
         if w.is_empty() {
             return;
         }
-        for tx in txs {
-            if let Some(list) = w.remove(&tx.id()) {
+        for id in ids {
+            if let Some(list) = w.remove(id) {
                 for s in list {
                     let _ = s.send(());
                 }
@@ -313,8 +331,10 @@ impl Node {
         }
     }
 
-    /// Status of a transaction.
+    /// Status of a transaction. The mempool is asked first: a block's ids leave the mempool
+    /// only after its state is applied, so a transaction can never fall between the two.
     pub fn tx_status(&self, id: &Hash32) -> Result<TxStatus, NodeError> {
+        let pending = self.mempool().contains(id);
         let ledger = self.inner.chain.ledger();
         if let Some(loc) = ledger.tx_location(id)? {
             let (block, receipts) = ledger
@@ -324,13 +344,9 @@ impl Node {
                 .into_iter()
                 .nth(loc.index as usize)
                 .ok_or_else(|| NodeError::Storage(format!("receipt missing for {id}")))?;
-            let block_id = block.id();
-            return Ok(TxStatus::Committed { height: loc.height, index: loc.index, block_id, receipt });
+            return Ok(TxStatus::Committed { height: loc.height, index: loc.index, block_id: block.id(), receipt });
         }
-        if self.mempool().contains(id) {
-            return Ok(TxStatus::Pending);
-        }
-        Ok(TxStatus::Unknown)
+        Ok(if pending { TxStatus::Pending } else { TxStatus::Unknown })
     }
 
     /// An account at the committed head.

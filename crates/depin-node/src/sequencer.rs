@@ -30,8 +30,12 @@ impl SequencerHandle {
     }
 
     fn stop_inner(&mut self) -> Result<(), NodeError> {
-        self.node.inner.stopping.store(true, Ordering::SeqCst);
-        self.node.inner.wake.notify_all();
+        {
+            // Under the pool lock, so the sequencer cannot miss it between its check and its wait.
+            let _pool = self.node.mempool();
+            self.node.inner.stopping.store(true, Ordering::SeqCst);
+            self.node.inner.wake.notify_all();
+        }
         match self.thread.take() {
             None => Ok(()),
             Some(t) => t.join().unwrap_or_else(|_| Err(NodeError::Storage("sequencer thread panicked".into()))),
@@ -64,6 +68,10 @@ impl Node {
     }
 }
 
+/// Encoded transactions per block at most: well under the block decode limit, leaving room for
+/// the header and for receipts in the stored record.
+const MAX_BLOCK_TX_BYTES: usize = depin_types::limits::MAX_BLOCK_BYTES / 2;
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -81,7 +89,9 @@ fn run(node: &Node) -> Result<(), NodeError> {
                 if node.inner.stopping.load(Ordering::SeqCst) {
                     return Ok(());
                 }
-                let n = pool.len();
+                // Only transactions a block could take count: ones waiting behind a nonce gap
+                // must not make the sequencer cut (empty) blocks.
+                let n = pool.ready(max);
                 let since = last_block.elapsed();
                 let due = n >= max
                     || (n > 0 && since >= interval)
@@ -98,7 +108,7 @@ fn run(node: &Node) -> Result<(), NodeError> {
                     .expect("invariant: mempool lock is never poisoned")
                     .0;
             }
-            pool.take(max)
+            pool.take(max, MAX_BLOCK_TX_BYTES)
         };
         last_block = Instant::now();
         // Every transaction in the pool passed signature verification at admission.
@@ -109,15 +119,24 @@ fn run(node: &Node) -> Result<(), NodeError> {
         let (log_s, apply_s) =
             (committed.timings.log_append.as_secs_f64(), committed.timings.state_apply.as_secs_f64());
         let block = &committed.block;
-        let snap = chain.ledger().snapshot()?;
+        let ids: Vec<_> = committed.receipts.iter().map(|r| r.tx_id).collect();
+        let nonces = {
+            let snap = chain.ledger().snapshot()?;
+            let mut nonces = std::collections::BTreeMap::new();
+            for tx in &block.txs {
+                let sender = tx.content.sender();
+                if let std::collections::btree_map::Entry::Vacant(e) = nonces.entry(sender) {
+                    e.insert(snap.account(&sender)?.nonce);
+                }
+            }
+            nonces
+        };
         {
             let mut pool = node.mempool();
-            // A read failure here only costs a resync: the state machine re-checks every nonce.
-            pool.committed(&block.txs, |addr| snap.account(addr).map_or(0, |a| a.nonce));
+            pool.committed(ids.iter().copied(), &nonces);
             node.inner.metrics.mempool(pool.len());
         }
-        drop(snap);
-        node.notify_committed(&block.txs);
+        node.notify_committed(&ids);
         let n_rejected = committed.receipts.iter().filter(|r| !Receipt::applied(r)).count() as u64;
         let n_txs = block.txs.len() as u64;
         node.inner.metrics.block(committed.head.height, n_txs - n_rejected, n_rejected, log_s, apply_s);

@@ -69,7 +69,6 @@ fn restart_recovers_the_committed_head_and_goes_on() {
     let id2 = t.node.submit(transfer(&t.node, &t.dev_key, 1, &bob, 3)).unwrap();
     rt().block_on(t.node.wait_committed(id2, Duration::from_secs(10))).unwrap();
     assert_eq!(t.node.account(&bob.public_key().address()).unwrap().balance, Amount(10));
-    let _ = NodeConfig::default();
 }
 
 #[test]
@@ -103,4 +102,74 @@ fn lost_state_is_rebuilt_from_the_block_log_on_open() {
     assert_eq!(t.node.account(&bob.public_key().address()).unwrap().balance, Amount(42));
     let replayed = replay_from_genesis(t.node.chain().ledger(), t.node.chain().genesis()).unwrap().unwrap();
     assert_eq!(replayed, t.node.chain().ledger().head().unwrap().state_root);
+}
+
+#[test]
+fn a_failed_init_leaves_nothing_and_can_be_retried() {
+    use depin_node::{init_home, Home, InitOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path().join("home"));
+    let fast = depin_keystore::Kdf::fast_for_tests();
+    let bad = InitOptions { chain_id: "Bad Id".into(), dev: true, kdf: fast, ..InitOptions::default() };
+    assert!(init_home(&home, &bad).is_err());
+    assert!(!home.is_initialized());
+    init_home(&home, &InitOptions { dev: true, kdf: fast, ..InitOptions::default() }).unwrap();
+    assert!(home.is_initialized());
+}
+
+#[test]
+fn a_foreign_state_at_the_head_height_is_rebuilt_not_trusted() {
+    use depin_ledger::Ledger;
+    use depin_node::Chain;
+    use depin_types::genesis::GenesisValidator;
+    use depin_types::{Genesis, GenesisAccount, Params};
+    let node_key = SecretKey::from_seeds(Scheme::Ed25519, &[9; 32]).unwrap();
+    let alice = SecretKey::from_seeds(Scheme::Ed25519, &[1; 32]).unwrap();
+    let genesis = Genesis {
+        chain_id: "depin-foreign".into(),
+        genesis_time_ms: 1,
+        params: Params::default(),
+        validators: vec![GenesisValidator { name: "v".into(), public_key: node_key.public_key() }],
+        accounts: vec![GenesisAccount { address: alice.public_key().address(), balance: Amount(100) }],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Two ledgers, same genesis, a different block 1 each.
+    for (name, amount) in [("a", 1u128), ("b", 2)] {
+        let chain = Chain::new(Ledger::open(&dir.path().join(name), &genesis, true).unwrap(), genesis.clone(), Some(SecretKey::from_seeds(Scheme::Ed25519, &[9; 32]).unwrap()));
+        let tx = TxContent {
+            chain_id: genesis.chain_id.clone(),
+            signer: alice.public_key(),
+            nonce: 0,
+            fee: Amount(0),
+            body: TxBody::Transfer { to: node_key.public_key().address(), amount: Amount(amount) },
+        }
+        .sign(&alice);
+        let p = chain.propose(vec![tx], &[true], 10).unwrap();
+        chain.finalize(p).unwrap();
+    }
+    // Put b's state (height 1, another root) under a's block log.
+    std::fs::copy(dir.path().join("b/state.redb"), dir.path().join("a/state.redb")).unwrap();
+    let chain = Chain::new(Ledger::open(&dir.path().join("a"), &genesis, true).unwrap(), genesis.clone(), None);
+    let head = chain.ledger().head().unwrap();
+    assert_ne!(chain.ledger().state_at().unwrap().unwrap().state_root, head.state_root);
+    assert_eq!(chain.repair_state().unwrap(), Some(1..=1));
+    assert_eq!(chain.ledger().state_at().unwrap().unwrap().state_root, head.state_root);
+}
+
+#[test]
+fn transactions_behind_a_nonce_gap_do_not_make_the_sequencer_cut_blocks() {
+    // Regression: future-nonce transactions counted as waiting, so the sequencer cut an empty
+    // block every interval (or in a tight loop with a full pool).
+    let t = TestNode::start();
+    let bob = SecretKey::generate(Scheme::Ed25519).unwrap();
+    for n in 1..6 {
+        t.node.submit(transfer(&t.node, &t.dev_key, n, &bob, 1)).unwrap();
+    }
+    let before = t.node.chain().ledger().head().unwrap().height;
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(t.node.chain().ledger().head().unwrap().height, before, "no block without a ready transaction");
+    let id = t.node.submit(transfer(&t.node, &t.dev_key, 0, &bob, 1)).unwrap();
+    rt().block_on(t.node.wait_committed(id, Duration::from_secs(10))).unwrap();
+    let status = rt().block_on(t.node.wait_committed(transfer(&t.node, &t.dev_key, 5, &bob, 1).id(), Duration::from_secs(10))).unwrap();
+    assert!(matches!(status, TxStatus::Committed { .. }), "the gap filled, the rest follows: {status:?}");
 }

@@ -13,7 +13,8 @@ pub fn charge(account: Account, fee: Amount, min_fee: Amount) -> Result<Account,
         .balance
         .checked_sub(fee)
         .ok_or(RejectReason::CannotPayFee { balance: account.balance })?; // rule F-2
-    Ok(Account { balance, nonce: account.nonce + 1 })
+    let nonce = account.nonce.checked_add(1).expect("invariant: 2^64 transactions from one account cannot happen");
+    Ok(Account { balance, nonce })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! A bad transaction becomes a receipt with a typed reason; `Err` means the storage under the
 //! machine failed, which is fatal for the block. Rules are numbered in
 //! `docs/spec/state-machine.md` and cited as `// rule X-n`.
+#![deny(clippy::float_arithmetic)] // determinism: integer math only (invariant 1)
 
 mod accounts;
 mod fees;

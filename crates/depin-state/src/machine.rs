@@ -42,12 +42,11 @@ pub fn apply_txs<R: StateRead + ?Sized>(
     let mut receipts = Vec::with_capacity(txs.len());
     for (tx, &sig_ok) in txs.iter().zip(sig_ok) {
         let id = tx.id();
-        let outcome = apply_tx(&mut st, &chain_id, &params, tx, sig_ok)?;
-        let fee_paid = match &outcome {
-            TxOutcome::Applied => tx.content.fee,
-            TxOutcome::Rejected { reason } if reason.charged() => tx.content.fee,
-            TxOutcome::Rejected { .. } => Amount::ZERO,
-        };
+        let (outcome, fee_paid) = apply_tx(&mut st, &chain_id, &params, tx, sig_ok)?;
+        if let TxOutcome::Rejected { reason } = &outcome {
+            let expected = if reason.charged() { tx.content.fee } else { Amount::ZERO };
+            debug_assert_eq!(fee_paid, expected, "invariant: RejectReason::charged agrees with where the machine charges");
+        }
         fees_burned = fees_burned
             .checked_add(fee_paid)
             .expect("invariant: fees are paid from balances, whose sum fits in u128");
@@ -60,14 +59,16 @@ pub fn apply_txs<R: StateRead + ?Sized>(
     Ok(Executed { receipts, changes: st.into_changes() })
 }
 
+/// Apply one transaction; returns its outcome and the fee actually charged (recorded where the
+/// charge happens, so the burn in rule F-3 can never disagree with the balances).
 fn apply_tx<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
     chain_id: &str,
     params: &Params,
     tx: &Transaction,
     sig_ok: bool,
-) -> Result<TxOutcome, StorageFault> {
-    let reject = |reason| Ok(TxOutcome::Rejected { reason });
+) -> Result<(TxOutcome, Amount), StorageFault> {
+    let reject = |reason| Ok((TxOutcome::Rejected { reason }, Amount::ZERO));
     let c = &tx.content;
     if !sig_ok {
         return reject(RejectReason::BadSignature); // rule T-2
@@ -87,12 +88,14 @@ fn apply_tx<R: StateRead + ?Sized>(
         Err(reason) => return reject(reason),
     };
     st.set_account(&sender, &charged); // rule T-5: from here on the fee and nonce are spent
+    let fee_paid = c.fee;
     let result = match &c.body {
         TxBody::Transfer { to, amount } => accounts::transfer(st, &sender, to, *amount)?,
         TxBody::Burn { amount } => accounts::burn(st, &sender, *amount)?,
     };
-    Ok(match result {
+    let outcome = match result {
         Ok(()) => TxOutcome::Applied,
         Err(reason) => TxOutcome::Rejected { reason },
-    })
+    };
+    Ok((outcome, fee_paid))
 }

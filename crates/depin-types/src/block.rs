@@ -101,6 +101,9 @@ impl Block {
     /// Decode, bounded by [`MAX_BLOCK_BYTES`].
     pub fn decode(bytes: &[u8]) -> Result<Block, DecodeError> {
         let block: Block = decode_bounded(bytes, MAX_BLOCK_BYTES)?;
+        if block.header.chain_id.len() > crate::limits::MAX_CHAIN_ID_LEN {
+            return Err(DecodeError::Invalid("header chain_id is too long".into()));
+        }
         for tx in &block.txs {
             tx.check_structure()?;
         }

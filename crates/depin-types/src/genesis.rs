@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::codec::encode;
-use crate::limits::{MAX_BLOCK_TXS_CEILING, MAX_CHAIN_ID_LEN, MAX_GENESIS_ACCOUNTS, MAX_GENESIS_BYTES};
+use crate::limits::{
+    MAX_BLOCK_TXS_CEILING, MAX_CHAIN_ID_LEN, MAX_GENESIS_ACCOUNTS, MAX_GENESIS_BYTES, MAX_GENESIS_VALIDATORS,
+    MAX_VALIDATOR_NAME_LEN,
+};
 
 /// Consensus parameters (rule G-2). Changed later only by governance.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -107,8 +110,11 @@ impl Genesis {
         if self.params.max_block_txs == 0 || self.params.max_block_txs > MAX_BLOCK_TXS_CEILING {
             return bad(format!("params.max_block_txs must be 1..={MAX_BLOCK_TXS_CEILING}"));
         }
-        if self.validators.is_empty() {
-            return bad("at least one validator is required".into());
+        if self.validators.is_empty() || self.validators.len() > MAX_GENESIS_VALIDATORS {
+            return bad(format!("1 to {MAX_GENESIS_VALIDATORS} validators are required"));
+        }
+        if let Some(v) = self.validators.iter().find(|v| v.name.is_empty() || v.name.len() > MAX_VALIDATOR_NAME_LEN) {
+            return bad(format!("validator name {:?} must be 1-{MAX_VALIDATOR_NAME_LEN} bytes", v.name));
         }
         let mut keys = BTreeSet::new();
         for v in &self.validators {

@@ -4,6 +4,7 @@
 //! integers, u32 length prefixes, one-byte enum tags) and decoded only through [`codec`], which
 //! bounds the input size first. JSON forms exist for the API edge; in them amounts are decimal
 //! strings and bytes are hex, because JavaScript corrupts large numbers.
+#![deny(clippy::float_arithmetic)] // determinism: integer math only (invariant 1)
 
 pub mod amount;
 pub mod block;

@@ -1,4 +1,4 @@
-//! Name every upper bound on externally supplied data (spec: "limits").
+//! Name every upper bound on externally supplied data (spec rule E-4).
 //!
 //! A decoder or queue fed from outside checks one of these before allocating.
 
@@ -12,5 +12,9 @@ pub const MAX_CHAIN_ID_LEN: usize = 64;
 pub const MAX_BLOCK_TXS_CEILING: u32 = 100_000;
 /// Largest genesis file read from disk.
 pub const MAX_GENESIS_BYTES: usize = 16 * 1024 * 1024;
+/// Most validators in a genesis file.
+pub const MAX_GENESIS_VALIDATORS: usize = 1_000;
+/// Longest validator name.
+pub const MAX_VALIDATOR_NAME_LEN: usize = 64;
 /// Most accounts in a genesis file.
 pub const MAX_GENESIS_ACCOUNTS: usize = 1_000_000;

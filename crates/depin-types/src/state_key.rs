@@ -1,4 +1,4 @@
-//! Define the state key schema and the values stored under each key (spec section "state").
+//! Define the state key schema and the values stored under each key (spec rule S-3).
 //!
 //! Keys are byte strings with a one-letter namespace prefix so that modules never collide and
 //! range scans stay within a module. Values are borsh-encoded.
@@ -26,7 +26,8 @@ pub fn account_key(address: &Address) -> Vec<u8> {
     k
 }
 
-/// An account record. Absent from state until it first holds a balance.
+/// An account record. Created by genesis or by a first incoming transfer; a transaction from
+/// an address without one is rejected (rule A-4).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]

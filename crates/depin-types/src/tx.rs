@@ -50,7 +50,7 @@ pub struct TxContent {
     pub signer: PublicKey,
     /// Must equal the sender account's nonce (rule T-4).
     pub nonce: u64,
-    /// Fee in base units, at least the `min_fee` parameter; burned (rule F-1).
+    /// Fee in base units, at least the `min_fee` parameter (rule F-1); burned (rule F-3).
     pub fee: Amount,
     /// The operation.
     pub body: TxBody,

@@ -270,7 +270,7 @@ pub(crate) fn resolve_address(ctx: &Ctx, what: &str, input: &str) -> CliResult<A
     let text = input.trim();
     match text.parse::<Address>() {
         Ok(address) => return Ok(address),
-        Err(e) if text.len() >= 6 && text[..6].eq_ignore_ascii_case("depin1") => {
+        Err(e) if text.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("depin1")) => {
             let detail = match e {
                 AddressError::Encoding(detail) => detail,
                 other => other.to_string(),

@@ -40,7 +40,10 @@ impl Ctx {
     /// A client for the node: `--node`, else the home's `api.listen`.
     pub fn client(&self) -> CliResult<Client> {
         let base = match &self.node {
-            Some(url) => url.clone(),
+            // `127.0.0.1:8787` is taken to mean http://127.0.0.1:8787 (the API is plain HTTP on
+            // loopback; TLS belongs to a reverse proxy).
+            Some(url) if url.contains("://") => url.clone(),
+            Some(url) => format!("http://{url}"),
             None => format!("http://{}", self.config()?.api.listen),
         };
         Ok(Client::new(&base))

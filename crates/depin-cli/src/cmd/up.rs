@@ -39,10 +39,11 @@ pub fn run(ctx: &Ctx, args: &UpArgs) -> CliResult {
         .thread_name("depin-api")
         .build()
         .map_err(CliError::fail)?;
-    runtime.block_on(serve(ctx, config))
+    let listen_overridden = ctx.config()?.api.listen != config.api.listen;
+    runtime.block_on(serve(ctx, config, listen_overridden))
 }
 
-async fn serve(ctx: &Ctx, config: depin_node::NodeConfig) -> CliResult {
+async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden: bool) -> CliResult {
     let limits = ApiLimits { max_body_bytes: config.api.max_body_bytes, ..ApiLimits::default() };
     let listen = config.api.listen;
     let node = Node::open(&ctx.home, config).map_err(CliError::fail)?;
@@ -56,10 +57,12 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig) -> CliResult {
     println!("  api        http://{listen}/api/v1/status");
     println!("  metrics    http://{listen}/metrics");
     println!("  home       {}", ctx.home.root().display());
+    // Other commands find the node through the home's config; say how if --listen moved it.
+    let node_flag = if args_listen_overridden { format!(" --node http://{listen}") } else { String::new() };
     if let Ok(ks) = ctx.keystore()
         && let Ok(dev) = ks.get("dev")
     {
-        println!("  dev key    {} (try: depin query account dev)", dev.address());
+        println!("  dev key    {} (try: depin query account dev{node_flag})", dev.address());
     }
     tracing::info!(%listen, chain = %status.chain_id, height = status.height, "node started");
     let watched = node.clone();

@@ -41,6 +41,13 @@ impl NodeProcess {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--block-interval-ms", &block_interval_ms.to_string()])
             .env("DEPIN_LOG_LEVEL", "warn")
+            // The node must run on its home's config, whatever the developer's shell exports.
+            .env_remove("DEPIN_API_LISTEN")
+            .env_remove("DEPIN_API_MAX_BODY_BYTES")
+            .env_remove("DEPIN_SEQUENCER_MAX_BLOCK_TXS")
+            .env_remove("DEPIN_MEMPOOL_MAX_TXS")
+            .env_remove("DEPIN_MEMPOOL_MAX_PER_SENDER")
+            .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

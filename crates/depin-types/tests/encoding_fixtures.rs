@@ -1,0 +1,305 @@
+//! Encoding fixtures: the exact canonical bytes (rule E-1) of values that are hashed into block
+//! headers, persisted in state, or define the chain (receipts, parameters, supply, genesis,
+//! Merkle roots, an empty block).
+//!
+//! CHANGING ANY HEX STRING IN THIS FILE IS A DELIBERATE, VERSIONED FORMAT CHANGE (rule E-2): it
+//! changes `receipts_root`, `state_root`, the genesis id or a block id, so every existing chain
+//! stops verifying. Do it only together with a version bump (`BLOCK_VERSION` or the `vN` of a
+//! domain string), an ADR, and the test vectors in `docs/spec/state-machine.md`. A failing test
+//! here is never fixed by pasting the new value.
+
+use depin_crypto::{domain, hash_domain, merkle_root};
+use depin_types::block::{receipts_root, txs_root, BLOCK_VERSION};
+use depin_types::codec::encode;
+use depin_types::genesis::{GenesisAccount, GenesisValidator};
+use depin_types::state_key::Supply;
+use depin_types::{
+    Amount, Block, BlockHeader, Genesis, Hash32, Params, Receipt, RejectReason, Scheme, SecretKey, Transaction,
+    TxBody, TxContent, TxOutcome,
+};
+
+fn ed25519(seed: u8) -> SecretKey {
+    SecretKey::from_seeds(Scheme::Ed25519, &[seed; 32]).unwrap()
+}
+
+/// The tx id used in every receipt fixture.
+const RECEIPT_TX_ID: Hash32 = Hash32([0x11; 32]);
+/// The fee of the transaction behind every receipt fixture (charged or not, see below).
+const RECEIPT_FEE: u128 = 10;
+
+/// The encoding tag of a reject reason. The match has no wildcard on purpose: adding a variant
+/// does not compile until it gets a tag here and a fixture in [`reject_reason_fixtures`].
+fn reject_tag(r: &RejectReason) -> u8 {
+    match r {
+        RejectReason::BadSignature => 0,
+        RejectReason::WrongChainId { .. } => 1,
+        RejectReason::BadNonce { .. } => 2,
+        RejectReason::FeeTooLow { .. } => 3,
+        RejectReason::CannotPayFee { .. } => 4,
+        RejectReason::ZeroAmount => 5,
+        RejectReason::InsufficientFunds { .. } => 6,
+        RejectReason::SelfTransfer => 7,
+        RejectReason::BalanceOverflow => 8,
+        RejectReason::UnknownAccount => 9,
+    }
+}
+
+/// One reason per variant, in tag order, with the encoded `Receipt` it gives.
+fn reject_reason_fixtures() -> Vec<(RejectReason, &'static str)> {
+    vec![
+        (RejectReason::BadSignature, RECEIPT_BAD_SIGNATURE),
+        (RejectReason::WrongChainId { expected: "depin-fixture".into() }, RECEIPT_WRONG_CHAIN_ID),
+        (RejectReason::BadNonce { expected: 3, got: 0x0102_0304_0506_0708 }, RECEIPT_BAD_NONCE),
+        (RejectReason::FeeTooLow { min_fee: Amount(1_000) }, RECEIPT_FEE_TOO_LOW),
+        (RejectReason::CannotPayFee { balance: Amount(u128::MAX) }, RECEIPT_CANNOT_PAY_FEE),
+        (RejectReason::ZeroAmount, RECEIPT_ZERO_AMOUNT),
+        (
+            RejectReason::InsufficientFunds { balance: Amount(5), amount: Amount(1 << 64) },
+            RECEIPT_INSUFFICIENT_FUNDS,
+        ),
+        (RejectReason::SelfTransfer, RECEIPT_SELF_TRANSFER),
+        (RejectReason::BalanceOverflow, RECEIPT_BALANCE_OVERFLOW),
+        (RejectReason::UnknownAccount, RECEIPT_UNKNOWN_ACCOUNT),
+    ]
+}
+
+fn rejected(reason: RejectReason) -> Receipt {
+    let fee_paid = if reason.charged() { Amount(RECEIPT_FEE) } else { Amount::ZERO };
+    Receipt { tx_id: RECEIPT_TX_ID, outcome: TxOutcome::Rejected { reason }, fee_paid }
+}
+
+fn applied() -> Receipt {
+    Receipt { tx_id: RECEIPT_TX_ID, outcome: TxOutcome::Applied, fee_paid: Amount(RECEIPT_FEE) }
+}
+
+/// The transaction of the spec's test vector (`TX_FIXTURE_HEX` in `src/tx.rs`).
+fn transfer_fixture() -> Transaction {
+    let key = ed25519(1);
+    TxContent {
+        chain_id: "depin-fixture".into(),
+        signer: key.public_key(),
+        nonce: 7,
+        fee: Amount(10),
+        body: TxBody::Transfer { to: ed25519(2).public_key().address(), amount: Amount(1_000) },
+    }
+    .sign(&key)
+}
+
+/// A burn, the other body kind.
+fn burn_fixture() -> Transaction {
+    let key = ed25519(2);
+    TxContent {
+        chain_id: "depin-fixture".into(),
+        signer: key.public_key(),
+        nonce: 0,
+        fee: Amount(1),
+        body: TxBody::Burn { amount: Amount(300) },
+    }
+    .sign(&key)
+}
+
+fn genesis_fixture() -> Genesis {
+    Genesis {
+        chain_id: "depin-fixture".into(),
+        genesis_time_ms: 1_700_000_000_000,
+        params: Params { min_fee: Amount(10), max_block_txs: 500 },
+        validators: vec![
+            GenesisValidator { name: "v0".into(), public_key: ed25519(1).public_key() },
+            GenesisValidator { name: "v1".into(), public_key: ed25519(3).public_key() },
+        ],
+        accounts: vec![
+            GenesisAccount { address: ed25519(1).public_key().address(), balance: Amount(1_000_000) },
+            GenesisAccount { address: ed25519(2).public_key().address(), balance: Amount(5) },
+        ],
+    }
+}
+
+/// The header of the spec's block header vector, sealed with no transactions.
+fn empty_block_fixture() -> Block {
+    let key = ed25519(3);
+    let header = BlockHeader {
+        version: BLOCK_VERSION,
+        chain_id: "depin-fixture".into(),
+        height: 42,
+        parent: Hash32([5; 32]),
+        timestamp_ms: 1_700_000_000_000,
+        proposer: key.public_key(),
+        n_txs: 0,
+        txs_root: txs_root(&[]),
+        receipts_root: receipts_root(&[]),
+        state_root: Hash32([6; 32]),
+    };
+    Block::seal(header, vec![], &key)
+}
+
+fn check_fixture<T>(what: &str, value: &T, expected_hex: &str)
+where
+    T: borsh::BorshSerialize + borsh::BorshDeserialize + PartialEq + std::fmt::Debug,
+{
+    let bytes = encode(value);
+    assert_eq!(hex::encode(&bytes), expected_hex, "encoding of {what} changed: a format change (rule E-2)");
+    let back: T = depin_types::codec::decode_bounded(&bytes, bytes.len()).expect("fixture decodes");
+    assert_eq!(&back, value, "{what} does not decode back to itself");
+}
+
+#[test]
+fn receipt_fixture_for_every_reject_reason_and_applied() {
+    let fixtures = reject_reason_fixtures();
+    let tags: Vec<u8> = fixtures.iter().map(|(r, _)| reject_tag(r)).collect();
+    let expected_tags: Vec<u8> = (0..fixtures.len() as u8).collect();
+    assert_eq!(tags, expected_tags, "one fixture per variant, in tag order");
+    for (reason, hex_str) in fixtures {
+        // The JSON code is the stable name (spec, table of reject reasons).
+        let json = serde_json::to_value(&reason).unwrap();
+        assert_eq!(json["code"], reason.code());
+        let receipt = rejected(reason.clone());
+        // Layout: tx_id (32), outcome tag 1 (Rejected), reason tag, fields, fee_paid (16).
+        let bytes = encode(&receipt);
+        assert_eq!(&bytes[..32], RECEIPT_TX_ID.as_bytes());
+        assert_eq!(bytes[32], 1);
+        assert_eq!(bytes[33], reject_tag(&reason));
+        check_fixture(reason.code(), &receipt, hex_str);
+    }
+    check_fixture("applied", &applied(), RECEIPT_APPLIED);
+}
+
+#[test]
+fn params_and_supply_fixtures() {
+    check_fixture("Params::default()", &Params::default(), PARAMS_DEFAULT_HEX);
+    // Distinct values per field, consistent with rule S-1 (total = genesis + minted - burned).
+    let supply = Supply { total: Amount(999_755), genesis: Amount(1_000_000), minted: Amount(5), burned: Amount(250) };
+    check_fixture("Supply", &supply, SUPPLY_HEX);
+}
+
+#[test]
+fn genesis_fixture_and_id() {
+    let g = genesis_fixture();
+    g.validate().expect("the fixture genesis is valid (rule G-1)");
+    check_fixture("Genesis", &g, GENESIS_HEX);
+    // The id is the GENESIS_ID-domain hash of the encoding. (Note: the spec text, section
+    // "Genesis id" and rule C-1, still says H(BLOCK_ID, enc(Genesis)); the code uses GENESIS_ID.)
+    assert_eq!(g.id(), hash_domain(domain::GENESIS_ID, &encode(&g)));
+    assert_eq!(g.id().to_hex(), GENESIS_ID_HEX);
+}
+
+#[test]
+fn transaction_fixtures() {
+    let t = transfer_fixture();
+    assert_eq!(hex::encode(t.encode()), TRANSFER_HEX);
+    assert_eq!(t.id().to_hex(), TRANSFER_ID_HEX);
+    let b = burn_fixture();
+    assert!(b.signature_ok());
+    check_fixture("burn transaction", &b, BURN_HEX);
+    assert_eq!(b.id().to_hex(), BURN_ID_HEX);
+}
+
+/// The root recomputed from the spec's definition (rule B-1), independent of `merkle_root`.
+fn spec_root(items: &[Vec<u8>]) -> Hash32 {
+    let mut level: Vec<Hash32> = items.iter().map(|i| hash_domain(domain::MERKLE_LEAF, i)).collect();
+    if level.is_empty() {
+        return hash_domain(domain::MERKLE_LEAF, b"");
+    }
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| match p {
+                [a, b] => hash_domain(domain::MERKLE_NODE, &[a.0, b.0].concat()),
+                [a] => *a,
+                _ => unreachable!(),
+            })
+            .collect();
+    }
+    level[0]
+}
+
+#[test]
+fn txs_root_fixtures() {
+    let txs = [transfer_fixture(), burn_fixture(), transfer_fixture()];
+    let cases: [(&[Transaction], &str); 4] =
+        [(&[], EMPTY_ROOT_HEX), (&txs[..1], TXS_ROOT_1_HEX), (&txs[..2], TXS_ROOT_2_HEX), (&txs, TXS_ROOT_3_HEX)];
+    for (list, hex_str) in cases {
+        let root = txs_root(list);
+        assert_eq!(root.to_hex(), hex_str, "txs_root of {} transactions", list.len());
+        let encoded: Vec<Vec<u8>> = list.iter().map(|t| t.encode()).collect();
+        assert_eq!(root, spec_root(&encoded));
+        assert_eq!(root, merkle_root(&encoded));
+    }
+}
+
+#[test]
+fn receipts_root_fixtures() {
+    let receipts = [
+        applied(),
+        rejected(RejectReason::BadSignature),
+        rejected(RejectReason::InsufficientFunds { balance: Amount(5), amount: Amount(1 << 64) }),
+    ];
+    let cases: [(&[Receipt], &str); 3] =
+        [(&[], EMPTY_ROOT_HEX), (&receipts[..1], RECEIPTS_ROOT_1_HEX), (&receipts, RECEIPTS_ROOT_3_HEX)];
+    for (list, hex_str) in cases {
+        let root = receipts_root(list);
+        assert_eq!(root.to_hex(), hex_str, "receipts_root of {} receipts", list.len());
+        let encoded: Vec<Vec<u8>> = list.iter().map(encode).collect();
+        assert_eq!(root, spec_root(&encoded));
+    }
+}
+
+#[test]
+fn empty_block_fixture_encoding() {
+    let block = empty_block_fixture();
+    assert!(block.signature_ok());
+    assert_eq!(hex::encode(block.encode()), EMPTY_BLOCK_HEX);
+    assert_eq!(Block::decode(&block.encode()).unwrap(), block);
+    // The id is the spec's header vector: the block id covers the header only.
+    assert_eq!(block.id().to_hex(), EMPTY_BLOCK_ID_HEX);
+    assert_eq!(block.id(), hash_domain(domain::BLOCK_ID, &encode(&block.header)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fixtures. Changing any of these is a deliberate, versioned format change (see the top of
+// this file); never update them to make a test pass.
+// ---------------------------------------------------------------------------------------------
+
+// Receipt { tx_id: [0x11; 32], outcome, fee_paid }: fee_paid is 10 when charged, else 0.
+const RECEIPT_APPLIED: &str =
+    "1111111111111111111111111111111111111111111111111111111111111111000a000000000000000000000000000000";
+const RECEIPT_BAD_SIGNATURE: &str =
+    "1111111111111111111111111111111111111111111111111111111111111111010000000000000000000000000000000000";
+const RECEIPT_WRONG_CHAIN_ID: &str = "111111111111111111111111111111111111111111111111111111111111111101010d000000646570696e2d6669787475726500000000000000000000000000000000";
+const RECEIPT_BAD_NONCE: &str = "111111111111111111111111111111111111111111111111111111111111111101020300000000000000080706050403020100000000000000000000000000000000";
+const RECEIPT_FEE_TOO_LOW: &str = "11111111111111111111111111111111111111111111111111111111111111110103e803000000000000000000000000000000000000000000000000000000000000";
+const RECEIPT_CANNOT_PAY_FEE: &str = "11111111111111111111111111111111111111111111111111111111111111110104ffffffffffffffffffffffffffffffff00000000000000000000000000000000";
+const RECEIPT_ZERO_AMOUNT: &str =
+    "111111111111111111111111111111111111111111111111111111111111111101050a000000000000000000000000000000";
+const RECEIPT_INSUFFICIENT_FUNDS: &str = "1111111111111111111111111111111111111111111111111111111111111111010605000000000000000000000000000000000000000000000001000000000000000a000000000000000000000000000000";
+const RECEIPT_SELF_TRANSFER: &str =
+    "111111111111111111111111111111111111111111111111111111111111111101070a000000000000000000000000000000";
+const RECEIPT_BALANCE_OVERFLOW: &str =
+    "111111111111111111111111111111111111111111111111111111111111111101080a000000000000000000000000000000";
+const RECEIPT_UNKNOWN_ACCOUNT: &str =
+    "1111111111111111111111111111111111111111111111111111111111111111010900000000000000000000000000000000";
+
+// Params { min_fee: 0, max_block_txs: 10000 }: 16 + 4 bytes.
+const PARAMS_DEFAULT_HEX: &str = "0000000000000000000000000000000010270000";
+// Supply { total: 999755, genesis: 1000000, minted: 5, burned: 250 }: 4 x 16 bytes.
+const SUPPLY_HEX: &str = "4b410f0000000000000000000000000040420f0000000000000000000000000005000000000000000000000000000000fa000000000000000000000000000000";
+
+const GENESIS_HEX: &str = "0d000000646570696e2d666978747572650068e5cf8b0100000a000000000000000000000000000000f401000002000000020000007630018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c02000000763101ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d10200000001b720b4a7036600b7fcf6734228c1e87bbcf079b78deaab2346b4be2cf04b712340420f00000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab00105000000000000000000000000000000";
+const GENESIS_ID_HEX: &str = "2c947a2951ec007a6c894f58127bd3061a57b9446fdc2acc4da5d8f531cc9d7e";
+
+// Same as TX_FIXTURE_HEX / TX_FIXTURE_ID in src/tx.rs and the spec's transaction vector.
+const TRANSFER_HEX: &str = "0d000000646570696e2d66697874757265018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c07000000000000000a00000000000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab001e8030000000000000000000000000000015d4c020dd2fd4e6adcaa5f88205d700a7fa9adc695e9fcca8671c4679cb7d2da7c98f5e40902780e1a7b3576cae1ef78395f22c93a42540ad7f8af0a1bd71802";
+const TRANSFER_ID_HEX: &str = "62e1b27aa55a72a8232617caa9c8206babda1d46c47bcafef221a8701b79b8ec";
+const BURN_HEX: &str = "0d000000646570696e2d66697874757265018139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000000000000000001000000000000000000000000000000012c010000000000000000000000000000017323b81421790123c762405e1760bf50e830b141ac0a9da70a7c68993f0c616641bcc2d49c5dce16b02ec8447a5524c6827dc502cb1834eaf2fe1707c624140d";
+const BURN_ID_HEX: &str = "454d851d1bb95d2ac9a7fa93dfe3577a86ec5c55ddd42035c3c3dc5698426ab4";
+
+// Merkle roots (rule B-1). The empty root is the spec's.
+const EMPTY_ROOT_HEX: &str = "a3c806b5d0f327b16c46a7d11d2be7f3a0b52a646d994b55210829eb907eec5b";
+const TXS_ROOT_1_HEX: &str = "2d0a5e11ab25730226eea686caa2ad877798fc8e5840e59b205ce8cfb182cff2";
+const TXS_ROOT_2_HEX: &str = "e90cbd38b5b0678eb3011cc2b35c27ebfb4e759199b9ec4a17ac39725bb93bc0";
+const TXS_ROOT_3_HEX: &str = "4648ea20e8b93b64539e7e8d8e87d9851238aea47e780c04a04bfed68e098499";
+const RECEIPTS_ROOT_1_HEX: &str = "16e98c918330162bb9134713aaeb8b02939288a70a49c60d6eee05360bb1753d";
+const RECEIPTS_ROOT_3_HEX: &str = "117a08fe42801d8109a56bc8f0cbbf51d729c00d972c7f00324465d01aab3121";
+
+// The spec's header vector, then 0 transactions (00000000), then the Ed25519 signature (01 + 64).
+const EMPTY_BLOCK_HEX: &str = "01000d000000646570696e2d666978747572652a0000000000000005050505050505050505050505050505050505050505050505050505050505050068e5cf8b01000001ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d100000000a3c806b5d0f327b16c46a7d11d2be7f3a0b52a646d994b55210829eb907eec5ba3c806b5d0f327b16c46a7d11d2be7f3a0b52a646d994b55210829eb907eec5b06060606060606060606060606060606060606060606060606060606060606060000000001bbe6e06fb0d2275dda756babe78a19d7a3579b00b04fc04a0ed5b833b085a6d8c362f26f1095a94938f5c122d346093ef9dea12ef8e14e2d651141d98f102e09";
+const EMPTY_BLOCK_ID_HEX: &str = "f8339653a0163cf7ac7aeb6c9f61610c0b8848795310133ba1ac44052acc01ad";
