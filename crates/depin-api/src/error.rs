@@ -27,6 +27,8 @@
 //! | `mempool_full` | 429 | mempool full; `Retry-After: 1`; member `limit` |
 //! | `internal` | 500 | storage or other internal fault; generic detail, real error logged |
 //! | `shutting_down` | 503 | the node is stopping |
+//! | `unavailable` | 503 | a storage fault while admitting (logged); retry later |
+//! | `request_timeout` | 408 | the body arrived too slowly, or the request outlived the longest wait |
 //!
 //! Rule of thumb: 400 = not well-formed, 422 = well-formed but invalid, 409 = conflicts with
 //! ledger or mempool state, 429 = back off and retry.
@@ -88,13 +90,15 @@ pub enum ErrorCode {
     Internal,
     /// 503: the node is shutting down.
     ShuttingDown,
-    /// The node cannot serve the request now (a storage fault, logged); retry later.
+    /// 503: the node cannot serve the request now (a storage fault, logged); retry later.
     Unavailable,
+    /// 408: the request or its body took too long.
+    RequestTimeout,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::MalformedTransaction,
         ErrorCode::InvalidParameter,
         ErrorCode::BadRequest,
@@ -116,6 +120,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::ShuttingDown,
         ErrorCode::Unavailable,
+        ErrorCode::RequestTimeout,
     ];
 
     /// The stable code string.
@@ -142,6 +147,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::RequestTimeout => "request_timeout",
         }
     }
 
@@ -166,6 +172,7 @@ impl ErrorCode {
             ErrorCode::SenderQueueFull | ErrorCode::MempoolFull => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ShuttingDown | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -193,6 +200,7 @@ impl ErrorCode {
             ErrorCode::Internal => "Internal error",
             ErrorCode::ShuttingDown => "Shutting down",
             ErrorCode::Unavailable => "Unavailable",
+            ErrorCode::RequestTimeout => "Request timeout",
         }
     }
 
@@ -209,6 +217,7 @@ impl ErrorCode {
             StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
             StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ShuttingDown,
+            StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
             s if s.is_server_error() => ErrorCode::Internal,
             _ => ErrorCode::BadRequest,
         }

@@ -13,7 +13,7 @@ use crate::output::Format;
 /// Start a local network with `depin up --dev`, then use the other commands against it.
 ///
 /// Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 rejected (signature, nonce, funds,
-/// proof), 5 node unreachable.
+/// proof, wrong key password, replay mismatch), 5 node unreachable or busy (retry).
 #[derive(Parser, Debug)]
 #[command(name = "depin", version, about, long_about)]
 pub struct Cli {
