@@ -9,11 +9,9 @@
 //! Keys of all three schemes are derived from random seeds; ML-DSA key generation and signing
 //! cost milliseconds, so case counts are kept small.
 
-use depin_types::block::{block_signing_message, receipts_root, txs_root, BLOCK_VERSION};
+use depin_types::block::{BLOCK_VERSION, block_signing_message, receipts_root, txs_root};
 use depin_types::limits::MAX_CHAIN_ID_LEN;
-use depin_types::{
-    Address, Amount, Block, BlockHeader, Hash32, Scheme, SecretKey, Transaction, TxBody, TxContent,
-};
+use depin_types::{Address, Amount, Block, BlockHeader, Hash32, Scheme, SecretKey, Transaction, TxBody, TxContent};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -22,7 +20,10 @@ use proptest::sample::Index;
 const LARGEST_TX_BYTES: usize = 5501;
 
 fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
 }
 
 fn scheme() -> impl Strategy<Value = Scheme> {
@@ -40,7 +41,12 @@ fn chain_id() -> impl Strategy<Value = String> {
 }
 
 fn amount() -> impl Strategy<Value = Amount> {
-    prop_oneof![Just(Amount::ZERO), Just(Amount(u128::MAX)), any::<u64>().prop_map(|v| Amount(v.into())), any::<u128>().prop_map(Amount)]
+    prop_oneof![
+        Just(Amount::ZERO),
+        Just(Amount(u128::MAX)),
+        any::<u64>().prop_map(|v| Amount(v.into())),
+        any::<u128>().prop_map(Amount)
+    ]
 }
 
 fn address() -> impl Strategy<Value = Address> {
@@ -64,7 +70,14 @@ fn transaction() -> impl Strategy<Value = Transaction> {
     (scheme(), any::<[u8; 64]>(), chain_id(), any::<u64>(), amount(), body()).prop_map(
         |(scheme, seeds, chain_id, nonce, fee, body)| {
             let k = key(scheme, &seeds);
-            TxContent { chain_id, signer: k.public_key(), nonce, fee, body }.sign(&k)
+            TxContent {
+                chain_id,
+                signer: k.public_key(),
+                nonce,
+                fee,
+                body,
+            }
+            .sign(&k)
         },
     )
 }
@@ -81,22 +94,24 @@ fn block() -> impl Strategy<Value = Block> {
         any::<[u8; 32]>(),
         proptest::collection::vec(transaction(), 0..=2),
     )
-        .prop_map(|(scheme, seeds, chain_id, height, parent, timestamp_ms, state_root, txs)| {
-            let k = key(scheme, &seeds);
-            let header = BlockHeader {
-                version: BLOCK_VERSION,
-                chain_id,
-                height,
-                parent: Hash32(parent),
-                timestamp_ms,
-                proposer: k.public_key(),
-                n_txs: txs.len() as u32,
-                txs_root: txs_root(&txs),
-                receipts_root: receipts_root(&[]),
-                state_root: Hash32(state_root),
-            };
-            Block::seal(header, txs, &k)
-        })
+        .prop_map(
+            |(scheme, seeds, chain_id, height, parent, timestamp_ms, state_root, txs)| {
+                let k = key(scheme, &seeds);
+                let header = BlockHeader {
+                    version: BLOCK_VERSION,
+                    chain_id,
+                    height,
+                    parent: Hash32(parent),
+                    timestamp_ms,
+                    proposer: k.public_key(),
+                    n_txs: txs.len() as u32,
+                    txs_root: txs_root(&txs),
+                    receipts_root: receipts_root(&[]),
+                    state_root: Hash32(state_root),
+                };
+                Block::seal(header, txs, &k)
+            },
+        )
 }
 
 /// One edit of an encoding.
@@ -308,7 +323,10 @@ fn every_bit_of_the_fragile_signature_parts_matters() {
                 let mut m = bytes.clone();
                 m[start + off] ^= 1 << bit;
                 let decoded = Transaction::decode(&m).expect("signature bytes are not parsed");
-                assert!(!decoded.signature_ok(), "{scheme:?}: bit {bit} of signature byte {off} is malleable");
+                assert!(
+                    !decoded.signature_ok(),
+                    "{scheme:?}: bit {bit} of signature byte {off} is malleable"
+                );
             }
         }
     }

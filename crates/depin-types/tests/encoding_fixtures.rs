@@ -9,13 +9,13 @@
 //! here is never fixed by pasting the new value.
 
 use depin_crypto::{domain, hash_domain, merkle_root};
-use depin_types::block::{receipts_root, txs_root, BLOCK_VERSION};
+use depin_types::block::{BLOCK_VERSION, receipts_root, txs_root};
 use depin_types::codec::encode;
 use depin_types::genesis::{GenesisAccount, GenesisValidator};
 use depin_types::state_key::Supply;
 use depin_types::{
-    Amount, Block, BlockHeader, Genesis, Hash32, Params, Receipt, RejectReason, Scheme, SecretKey, Transaction,
-    TxBody, TxContent, TxOutcome,
+    Amount, Block, BlockHeader, Genesis, Hash32, Params, Receipt, RejectReason, Scheme, SecretKey, Transaction, TxBody,
+    TxContent, TxOutcome,
 };
 
 fn ed25519(seed: u8) -> SecretKey {
@@ -48,13 +48,32 @@ fn reject_tag(r: &RejectReason) -> u8 {
 fn reject_reason_fixtures() -> Vec<(RejectReason, &'static str)> {
     vec![
         (RejectReason::BadSignature, RECEIPT_BAD_SIGNATURE),
-        (RejectReason::WrongChainId { expected: "depin-fixture".into() }, RECEIPT_WRONG_CHAIN_ID),
-        (RejectReason::BadNonce { expected: 3, got: 0x0102_0304_0506_0708 }, RECEIPT_BAD_NONCE),
+        (
+            RejectReason::WrongChainId {
+                expected: "depin-fixture".into(),
+            },
+            RECEIPT_WRONG_CHAIN_ID,
+        ),
+        (
+            RejectReason::BadNonce {
+                expected: 3,
+                got: 0x0102_0304_0506_0708,
+            },
+            RECEIPT_BAD_NONCE,
+        ),
         (RejectReason::FeeTooLow { min_fee: Amount(1_000) }, RECEIPT_FEE_TOO_LOW),
-        (RejectReason::CannotPayFee { balance: Amount(u128::MAX) }, RECEIPT_CANNOT_PAY_FEE),
+        (
+            RejectReason::CannotPayFee {
+                balance: Amount(u128::MAX),
+            },
+            RECEIPT_CANNOT_PAY_FEE,
+        ),
         (RejectReason::ZeroAmount, RECEIPT_ZERO_AMOUNT),
         (
-            RejectReason::InsufficientFunds { balance: Amount(5), amount: Amount(1 << 64) },
+            RejectReason::InsufficientFunds {
+                balance: Amount(5),
+                amount: Amount(1 << 64),
+            },
             RECEIPT_INSUFFICIENT_FUNDS,
         ),
         (RejectReason::SelfTransfer, RECEIPT_SELF_TRANSFER),
@@ -64,12 +83,24 @@ fn reject_reason_fixtures() -> Vec<(RejectReason, &'static str)> {
 }
 
 fn rejected(reason: RejectReason) -> Receipt {
-    let fee_paid = if reason.charged() { Amount(RECEIPT_FEE) } else { Amount::ZERO };
-    Receipt { tx_id: RECEIPT_TX_ID, outcome: TxOutcome::Rejected { reason }, fee_paid }
+    let fee_paid = if reason.charged() {
+        Amount(RECEIPT_FEE)
+    } else {
+        Amount::ZERO
+    };
+    Receipt {
+        tx_id: RECEIPT_TX_ID,
+        outcome: TxOutcome::Rejected { reason },
+        fee_paid,
+    }
 }
 
 fn applied() -> Receipt {
-    Receipt { tx_id: RECEIPT_TX_ID, outcome: TxOutcome::Applied, fee_paid: Amount(RECEIPT_FEE) }
+    Receipt {
+        tx_id: RECEIPT_TX_ID,
+        outcome: TxOutcome::Applied,
+        fee_paid: Amount(RECEIPT_FEE),
+    }
 }
 
 /// The transaction of the spec's test vector (`TX_FIXTURE_HEX` in `src/tx.rs`).
@@ -80,7 +111,10 @@ fn transfer_fixture() -> Transaction {
         signer: key.public_key(),
         nonce: 7,
         fee: Amount(10),
-        body: TxBody::Transfer { to: ed25519(2).public_key().address(), amount: Amount(1_000) },
+        body: TxBody::Transfer {
+            to: ed25519(2).public_key().address(),
+            amount: Amount(1_000),
+        },
     }
     .sign(&key)
 }
@@ -102,14 +136,29 @@ fn genesis_fixture() -> Genesis {
     Genesis {
         chain_id: "depin-fixture".into(),
         genesis_time_ms: 1_700_000_000_000,
-        params: Params { min_fee: Amount(10), max_block_txs: 500 },
+        params: Params {
+            min_fee: Amount(10),
+            max_block_txs: 500,
+        },
         validators: vec![
-            GenesisValidator { name: "v0".into(), public_key: ed25519(1).public_key() },
-            GenesisValidator { name: "v1".into(), public_key: ed25519(3).public_key() },
+            GenesisValidator {
+                name: "v0".into(),
+                public_key: ed25519(1).public_key(),
+            },
+            GenesisValidator {
+                name: "v1".into(),
+                public_key: ed25519(3).public_key(),
+            },
         ],
         accounts: vec![
-            GenesisAccount { address: ed25519(1).public_key().address(), balance: Amount(1_000_000) },
-            GenesisAccount { address: ed25519(2).public_key().address(), balance: Amount(5) },
+            GenesisAccount {
+                address: ed25519(1).public_key().address(),
+                balance: Amount(1_000_000),
+            },
+            GenesisAccount {
+                address: ed25519(2).public_key().address(),
+                balance: Amount(5),
+            },
         ],
     }
 }
@@ -137,7 +186,11 @@ where
     T: borsh::BorshSerialize + borsh::BorshDeserialize + PartialEq + std::fmt::Debug,
 {
     let bytes = encode(value);
-    assert_eq!(hex::encode(&bytes), expected_hex, "encoding of {what} changed: a format change (rule E-2)");
+    assert_eq!(
+        hex::encode(&bytes),
+        expected_hex,
+        "encoding of {what} changed: a format change (rule E-2)"
+    );
     let back: T = depin_types::codec::decode_bounded(&bytes, bytes.len()).expect("fixture decodes");
     assert_eq!(&back, value, "{what} does not decode back to itself");
 }
@@ -167,7 +220,12 @@ fn receipt_fixture_for_every_reject_reason_and_applied() {
 fn params_and_supply_fixtures() {
     check_fixture("Params::default()", &Params::default(), PARAMS_DEFAULT_HEX);
     // Distinct values per field, consistent with rule S-1 (total = genesis + minted - burned).
-    let supply = Supply { total: Amount(999_755), genesis: Amount(1_000_000), minted: Amount(5), burned: Amount(250) };
+    let supply = Supply {
+        total: Amount(999_755),
+        genesis: Amount(1_000_000),
+        minted: Amount(5),
+        burned: Amount(250),
+    };
     check_fixture("Supply", &supply, SUPPLY_HEX);
 }
 
@@ -176,8 +234,7 @@ fn genesis_fixture_and_id() {
     let g = genesis_fixture();
     g.validate().expect("the fixture genesis is valid (rule G-1)");
     check_fixture("Genesis", &g, GENESIS_HEX);
-    // The id is the GENESIS_ID-domain hash of the encoding. (Note: the spec text, section
-    // "Genesis id" and rule C-1, still says H(BLOCK_ID, enc(Genesis)); the code uses GENESIS_ID.)
+    // The id is H(GENESIS_ID, enc(Genesis)) (spec, "Genesis id"): a domain of its own, not BLOCK_ID.
     assert_eq!(g.id(), hash_domain(domain::GENESIS_ID, &encode(&g)));
     assert_eq!(g.id().to_hex(), GENESIS_ID_HEX);
 }
@@ -215,8 +272,12 @@ fn spec_root(items: &[Vec<u8>]) -> Hash32 {
 #[test]
 fn txs_root_fixtures() {
     let txs = [transfer_fixture(), burn_fixture(), transfer_fixture()];
-    let cases: [(&[Transaction], &str); 4] =
-        [(&[], EMPTY_ROOT_HEX), (&txs[..1], TXS_ROOT_1_HEX), (&txs[..2], TXS_ROOT_2_HEX), (&txs, TXS_ROOT_3_HEX)];
+    let cases: [(&[Transaction], &str); 4] = [
+        (&[], EMPTY_ROOT_HEX),
+        (&txs[..1], TXS_ROOT_1_HEX),
+        (&txs[..2], TXS_ROOT_2_HEX),
+        (&txs, TXS_ROOT_3_HEX),
+    ];
     for (list, hex_str) in cases {
         let root = txs_root(list);
         assert_eq!(root.to_hex(), hex_str, "txs_root of {} transactions", list.len());
@@ -231,10 +292,16 @@ fn receipts_root_fixtures() {
     let receipts = [
         applied(),
         rejected(RejectReason::BadSignature),
-        rejected(RejectReason::InsufficientFunds { balance: Amount(5), amount: Amount(1 << 64) }),
+        rejected(RejectReason::InsufficientFunds {
+            balance: Amount(5),
+            amount: Amount(1 << 64),
+        }),
     ];
-    let cases: [(&[Receipt], &str); 3] =
-        [(&[], EMPTY_ROOT_HEX), (&receipts[..1], RECEIPTS_ROOT_1_HEX), (&receipts, RECEIPTS_ROOT_3_HEX)];
+    let cases: [(&[Receipt], &str); 3] = [
+        (&[], EMPTY_ROOT_HEX),
+        (&receipts[..1], RECEIPTS_ROOT_1_HEX),
+        (&receipts, RECEIPTS_ROOT_3_HEX),
+    ];
     for (list, hex_str) in cases {
         let root = receipts_root(list);
         assert_eq!(root.to_hex(), hex_str, "receipts_root of {} receipts", list.len());
