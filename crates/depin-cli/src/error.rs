@@ -52,6 +52,7 @@ impl From<depin_keystore::KeystoreError> for CliError {
         use depin_keystore::KeystoreError as K;
         let code = match &e {
             K::NotFound(_) => ExitCode::NotFound,
+            K::EmptyPassword => ExitCode::Usage,
             K::WrongPassword | K::Mismatch => ExitCode::Rejected,
             _ => ExitCode::Failure,
         };
@@ -59,6 +60,9 @@ impl From<depin_keystore::KeystoreError> for CliError {
             K::PasswordRequired => Some("set DEPIN_KEY_PASSWORD or run in a terminal to be prompted"),
             K::PlaintextRefused => Some("plaintext keys are for dev networks: pass --insecure-plaintext"),
             K::InsecurePermissions { .. } => Some("chmod 600 the key file"),
+            K::InsecureDirectory { .. } => Some("chmod 700 the keystore directory"),
+            K::NotRegularFile { .. } => Some("use the key file itself, not a link to it"),
+            K::EmptyPassword => Some("unset DEPIN_KEY_PASSWORD for a plaintext dev key, or set a non-empty password"),
             _ => None,
         };
         CliError { message: e.to_string(), hint: hint.map(str::to_string), exit_code: code }

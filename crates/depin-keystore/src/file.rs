@@ -475,8 +475,10 @@ impl KeyFile {
             path: path.to_path_buf(),
         };
         // `lstat` first: opening a FIFO blocks until a writer appears, and `open` follows links.
-        let before = fs::metadata(path).map_err(io_error(path))?;
-        let _ = &before;
+        let before = fs::symlink_metadata(path).map_err(io_error(path))?;
+        if !before.file_type().is_file() {
+            return Err(not_regular());
+        }
         let file = File::open(path).map_err(io_error(path))?;
         let meta = file.metadata().map_err(io_error(path))?;
         if !meta.is_file() {
@@ -682,11 +684,20 @@ mod tests {
     fn fixture_pins_the_format() {
         let file = fixture();
         assert_eq!(file.to_json(), FIXTURE_JSON);
-        assert_eq!(file.decrypt(Some(FIXTURE_PASSWORD), false).unwrap().seeds(), [7; 32]);
+        assert_eq!(
+            file.decrypt(Some(FIXTURE_PASSWORD), false).unwrap().seeds(),
+            [7; 32]
+        );
         // The pinned text parses back to the same file and still decrypts.
         let parsed = KeyFile::from_json(FIXTURE_JSON).unwrap();
         assert_eq!(parsed.to_json(), FIXTURE_JSON);
-        assert_eq!(parsed.decrypt(Some(FIXTURE_PASSWORD), false).unwrap().seeds(), [7; 32]);
+        assert_eq!(
+            parsed
+                .decrypt(Some(FIXTURE_PASSWORD), false)
+                .unwrap()
+                .seeds(),
+            [7; 32]
+        );
         assert!(matches!(
             parsed.decrypt(Some(b"fixture passworD"), false),
             Err(KeystoreError::WrongPassword)
@@ -719,7 +730,10 @@ mod tests {
                 other => panic!("{kind:?}: {other:?}"),
             }
             assert!(path.symlink_metadata().is_err(), "{kind:?}: renamed anyway");
-            assert!(tmp.symlink_metadata().is_err(), "{kind:?}: temporary file left");
+            assert!(
+                tmp.symlink_metadata().is_err(),
+                "{kind:?}: temporary file left"
+            );
         }
     }
 

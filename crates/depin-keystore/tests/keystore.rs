@@ -520,7 +520,10 @@ fn symlinks_directories_and_devices_are_refused() {
     std::os::unix::fs::symlink(dir.path().join("missing.json"), &dangling).unwrap();
     assert_not_regular(KeyFile::read(&dangling), &dangling);
     assert_not_regular(KeyFile::read(dir.path()), dir.path());
-    assert_not_regular(KeyFile::read(Path::new("/dev/null")), Path::new("/dev/null"));
+    assert_not_regular(
+        KeyFile::read(Path::new("/dev/null")),
+        Path::new("/dev/null"),
+    );
 
     // A missing file is still an I/O "not found" (`Keystore::get` relies on it).
     match KeyFile::read(&dir.path().join("missing.json")) {
@@ -658,7 +661,13 @@ fn empty_password_is_refused() {
         Err(KeystoreError::EmptyPassword)
     ));
     assert!(matches!(
-        from_seed_hex("a", Scheme::Ed25519, &hex::encode([7u8; 32]), Some(b""), fast()),
+        from_seed_hex(
+            "a",
+            Scheme::Ed25519,
+            &hex::encode([7u8; 32]),
+            Some(b""),
+            fast()
+        ),
         Err(KeystoreError::EmptyPassword)
     ));
     assert_eq!(
