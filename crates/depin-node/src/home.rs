@@ -33,8 +33,8 @@ impl Home {
     pub fn genesis(&self) -> PathBuf {
         self.root.join("genesis.toml")
     }
-    /// The node's block-signing key (plaintext, mode 0600, like other validators' keys: the
-    /// node must start unattended).
+    /// The node's block-signing key (mode 0600; encrypted unless the home is a dev home, then
+    /// `depin up` needs `DEPIN_KEY_PASSWORD` or a prompt to start).
     pub fn node_key(&self) -> PathBuf {
         self.root.join("node_key.json")
     }
@@ -65,6 +65,9 @@ pub struct InitOptions {
     pub kdf: Kdf,
     /// Signature scheme of the dev account.
     pub dev_scheme: Scheme,
+    /// Encrypt the node key with this password. Required unless `dev`: outside dev networks
+    /// no key is stored in plaintext.
+    pub node_key_password: Option<Vec<u8>>,
 }
 
 impl Default for InitOptions {
@@ -75,6 +78,7 @@ impl Default for InitOptions {
             dev_password: None,
             kdf: Kdf::default(),
             dev_scheme: Scheme::Ed25519,
+            node_key_password: None,
         }
     }
 }
@@ -120,6 +124,9 @@ pub enum InitError {
     /// Genesis.
     #[error(transparent)]
     Genesis(#[from] depin_types::GenesisError),
+    /// A non-dev home without a node key password.
+    #[error("the node key of a non-dev home must be encrypted: give a password (DEPIN_KEY_PASSWORD) or use --dev")]
+    NodeKeyPassword,
 }
 
 /// Create a home: directories, commented config, node key, genesis, and with `dev` a funded
@@ -146,6 +153,11 @@ pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitErro
         accounts: dev_address.iter().map(|a| GenesisAccount { address: *a, balance: DEV_BALANCE }).collect(),
     };
     genesis.validate()?;
+    let node_file = match (&opts.node_key_password, opts.dev) {
+        (Some(pw), _) => KeyFile::encrypt("node", &node_key, pw, opts.kdf)?,
+        (None, true) => KeyFile::plaintext("node", &node_key),
+        (None, false) => return Err(InitError::NodeKeyPassword),
+    };
     let dev_file = match (&dev, &opts.dev_password) {
         (Some(d), Some(pw)) => Some(KeyFile::encrypt("dev", d, pw, opts.kdf)?),
         (Some(d), None) => Some(KeyFile::plaintext("dev", d)),
@@ -156,7 +168,7 @@ pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitErro
     std::fs::create_dir_all(&data).map_err(io(&data))?;
     // A node key left by an earlier init that failed before writing genesis is replaced.
     let _ = std::fs::remove_file(home.node_key());
-    KeyFile::plaintext("node", &node_key).write_new(&home.node_key())?;
+    node_file.write_new(&home.node_key())?;
     let keystore = Keystore::open(home.keys())?;
     if let Some(file) = &dev_file {
         if keystore.get("dev").is_ok() {

@@ -165,7 +165,8 @@ pub struct Node {
 
 impl Node {
     /// Open the node in `home` with `config` (the ledger is created from genesis on first open).
-    pub fn open(home: &Home, config: NodeConfig) -> Result<Node, NodeError> {
+    /// `node_key_password` decrypts the node key; a plaintext node key (dev homes) needs none.
+    pub fn open(home: &Home, config: NodeConfig, node_key_password: Option<&[u8]>) -> Result<Node, NodeError> {
         let text = std::fs::read_to_string(home.genesis()).map_err(|e| {
             NodeError::Home(format!("cannot read {}: {e} (run `depin init` first)", home.genesis().display()))
         })?;
@@ -174,7 +175,7 @@ impl Node {
         let key_file = KeyFile::read(&home.node_key())
             .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
         let key = key_file
-            .decrypt(None, true)
+            .decrypt(node_key_password, true)
             .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
         let ledger = Ledger::open(&home.ledger(), &genesis, true)?;
         let chain = Chain::new(ledger, genesis, Some(key));

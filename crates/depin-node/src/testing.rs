@@ -39,7 +39,7 @@ impl TestNode {
             .and_then(|k| k.get("dev"))
             .expect("test: dev key file");
         let dev_key = dev_file.decrypt(None, true).expect("test: dev key");
-        let node = Node::open(&home, config).expect("test: open node");
+        let node = Node::open(&home, config, None).expect("test: open node");
         let sequencer = Some(node.start_sequencer());
         TestNode { node, dev_key, home, sequencer, dir: Some(dir) }
     }
@@ -53,7 +53,7 @@ impl TestNode {
         let dev_key = SecretKey::from_seeds(self.dev_key.scheme(), self.dev_key.seeds()).expect("test: key copy");
         let config = self.node.config().clone();
         drop(self);
-        let node = Node::open(&home, config).expect("test: reopen node");
+        let node = Node::open(&home, config, None).expect("test: reopen node");
         let sequencer = Some(node.start_sequencer());
         TestNode { node, dev_key, home, sequencer, dir }
     }

@@ -173,3 +173,21 @@ fn transactions_behind_a_nonce_gap_do_not_make_the_sequencer_cut_blocks() {
     let status = rt().block_on(t.node.wait_committed(transfer(&t.node, &t.dev_key, 5, &bob, 1).id(), Duration::from_secs(10))).unwrap();
     assert!(matches!(status, TxStatus::Committed { .. }), "the gap filled, the rest follows: {status:?}");
 }
+
+#[test]
+fn a_non_dev_home_keeps_the_node_key_encrypted() {
+    use depin_node::home::InitError;
+    use depin_node::{init_home, Home, InitOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path().join("home"));
+    let fast = depin_keystore::Kdf::fast_for_tests();
+    let no_password = InitOptions { kdf: fast, ..InitOptions::default() };
+    assert!(matches!(init_home(&home, &no_password), Err(InitError::NodeKeyPassword)));
+    let with_password = InitOptions { kdf: fast, node_key_password: Some(b"node pw".to_vec()), ..InitOptions::default() };
+    init_home(&home, &with_password).unwrap();
+    assert!(depin_keystore::KeyFile::read(&home.node_key()).unwrap().is_encrypted());
+    assert!(Node::open(&home, NodeConfig::default(), None).is_err(), "an encrypted node key needs its password");
+    assert!(Node::open(&home, NodeConfig::default(), Some(b"wrong")).is_err());
+    let node = Node::open(&home, NodeConfig::default(), Some(b"node pw")).unwrap();
+    assert_eq!(node.status().unwrap().height, 0);
+}

@@ -18,6 +18,9 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> CliResult {
         dev_password: std::env::var("DEPIN_KEY_PASSWORD").ok().map(String::into_bytes),
         kdf: Kdf::default(),
         dev_scheme: args.scheme,
+        // Dev homes keep the node key in plaintext (`--dev` is the explicit opt-in); any other
+        // home encrypts it.
+        node_key_password: if args.dev { None } else { Some(crate::cmd::password("Node key password: ", true)?) },
     };
     let report = init_home(&ctx.home, &opts).map_err(CliError::fail)?;
     output::print(ctx.output, &report, |r| {

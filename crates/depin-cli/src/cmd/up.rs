@@ -46,7 +46,9 @@ pub fn run(ctx: &Ctx, args: &UpArgs) -> CliResult {
 async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden: bool) -> CliResult {
     let limits = ApiLimits { max_body_bytes: config.api.max_body_bytes, ..ApiLimits::default() };
     let listen = config.api.listen;
-    let node = Node::open(&ctx.home, config).map_err(CliError::fail)?;
+    let encrypted = depin_keystore::KeyFile::read(&ctx.home.node_key()).map(|f| f.is_encrypted()).unwrap_or(false);
+    let password = if encrypted { Some(crate::cmd::password("Node key password: ", false)?) } else { None };
+    let node = Node::open(&ctx.home, config, password.as_deref()).map_err(CliError::fail)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CliError::fail(format!("cannot listen on {listen}: {e}")).hint("pass --listen 127.0.0.1:PORT"))?;
