@@ -135,8 +135,9 @@ storage_from!(
 
 /// The ledger: a block log and a derived state, each a redb file in one directory.
 pub struct Ledger {
-    /// The last logged block, kept in memory (reading it from disk would decode a whole block).
-    head: Mutex<Head>,
+    /// The last logged block, cached in memory once read (reading it from disk decodes a whole
+    /// block); `None` until first needed.
+    head: Mutex<Option<Head>>,
     log: Database,
     state: Database,
     auth: JmtState,
@@ -192,9 +193,8 @@ impl Ledger {
     /// nothing is fsync'd (scratch replays, in-memory benchmarks).
     pub fn open(dir: &Path, genesis: &Genesis, durable: bool) -> Result<Ledger, LedgerError> {
         std::fs::create_dir_all(dir).map_err(|e| LedgerError::Storage(format!("{}: {e}", dir.display())))?;
-        let placeholder = Head { height: 0, block_id: Hash32::ZERO, state_root: Hash32::ZERO, timestamp_ms: 0 };
         let ledger = Ledger {
-            head: Mutex::new(placeholder),
+            head: Mutex::new(None),
             log: Database::create(dir.join("blocks.redb"))?,
             state: Database::create(dir.join("state.redb"))?,
             auth: JmtState::new(),
@@ -212,7 +212,7 @@ impl Ledger {
             }
             None => ledger.write_genesis(genesis)?,
         }
-        *ledger.head.lock().expect("invariant: head lock is never poisoned") = ledger.read_head()?;
+        ledger.head()?; // fail at open, not later, if the log cannot be read
         Ok(ledger)
     }
 
@@ -261,7 +261,13 @@ impl Ledger {
 
     /// The last block in the log (the genesis head before block 1).
     pub fn head(&self) -> Result<Head, LedgerError> {
-        Ok(self.head.lock().expect("invariant: head lock is never poisoned").clone())
+        let mut cached = self.head.lock().expect("invariant: head lock is never poisoned");
+        if let Some(head) = &*cached {
+            return Ok(head.clone());
+        }
+        let head = self.read_head()?;
+        *cached = Some(head.clone());
+        Ok(head)
     }
 
     fn read_head(&self) -> Result<Head, LedgerError> {
@@ -347,7 +353,7 @@ impl Ledger {
         }
         wtxn.open_table(BLOCKS)?.insert(block.header.height, record.as_slice())?;
         wtxn.commit()?;
-        *self.head.lock().expect("invariant: head lock is never poisoned") = Head::of(block);
+        *self.head.lock().expect("invariant: head lock is never poisoned") = Some(Head::of(block));
         Ok(())
     }
 

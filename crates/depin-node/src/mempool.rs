@@ -89,6 +89,11 @@ impl SubmitError {
     }
 }
 
+/// How far ahead of a sender's next nonce a transaction may be. Transactions behind a gap can
+/// never be taken until it fills, so this bounds what one sender can park (the per-sender limit
+/// bounds consecutive, takeable ones).
+pub const MAX_NONCE_GAP: u64 = 64;
+
 struct Entry {
     tx: Transaction,
     id: Hash32,
@@ -150,11 +155,20 @@ impl Mempool {
         if nonce < next {
             return Err(SubmitError::NonceTooLow { expected: next, got: nonce });
         }
-        let limit = self.max_per_sender as u64;
-        if nonce >= next + limit {
-            return Err(SubmitError::NonceTooHigh { expected_max: next + limit - 1, got: nonce });
-        }
         let pending = self.by_sender.entry(sender).or_default();
+        // The gap is measured from the end of the sender's run of consecutive pending nonces:
+        // a busy sender may queue up to its per-sender limit, but nothing far beyond a hole.
+        let mut run_end = next;
+        while pending.contains_key(&run_end) {
+            run_end += 1;
+        }
+        let limit = run_end.saturating_add(MAX_NONCE_GAP).min(next.saturating_add(self.max_per_sender as u64));
+        if nonce >= limit {
+            if pending.is_empty() {
+                self.by_sender.remove(&sender);
+            }
+            return Err(SubmitError::NonceTooHigh { expected_max: limit - 1, got: nonce });
+        }
         if pending.contains_key(&nonce) || self.ids.contains(&id) {
             return Err(SubmitError::Duplicate);
         }
@@ -299,7 +313,7 @@ mod tests {
         let (old, io) = tx(1, 0);
         assert_eq!(m.admit(old, io, 1), Err(SubmitError::NonceTooLow { expected: 1, got: 0 }));
         let (far, ifar) = tx(1, 3);
-        assert_eq!(m.admit(far, ifar, 0), Err(SubmitError::NonceTooHigh { expected_max: 2, got: 3 }));
+        assert_eq!(m.admit(far, ifar, 0), Err(SubmitError::NonceTooHigh { expected_max: 2, got: 3 }), "per-sender limit 3");
         let (replay, ir) = tx(2, 4);
         assert_eq!(m.admit(replay, ir, 5), Err(SubmitError::NonceTooLow { expected: 5, got: 4 }));
     }
@@ -319,6 +333,22 @@ mod tests {
         let (t, i) = tx(1, 0);
         m.admit(t, i, 0).unwrap();
         assert_eq!(m.ready(10), 4);
+    }
+
+    #[test]
+    fn a_busy_sender_may_queue_a_long_run_but_not_park_far_beyond_a_hole() {
+        let mut m = Mempool::new(1_000, 1_000);
+        for n in 0..150 {
+            let (t, i) = tx(1, n);
+            m.admit(t, i, 0).unwrap();
+        }
+        let (t, i) = tx(1, 150 + MAX_NONCE_GAP);
+        assert_eq!(
+            m.admit(t, i, 0),
+            Err(SubmitError::NonceTooHigh { expected_max: 150 + MAX_NONCE_GAP - 1, got: 150 + MAX_NONCE_GAP })
+        );
+        let (t, i) = tx(1, 150 + MAX_NONCE_GAP - 1);
+        m.admit(t, i, 0).unwrap();
     }
 
     #[test]
