@@ -1,5 +1,6 @@
 //! Answer status, health, metrics, the OpenAPI document, and unknown routes.
 
+use depin_node::Node;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +26,7 @@ pub(crate) const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; cha
     ),
 )]
 pub(crate) async fn status(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(Json(state.node.status()?).into_response())
+    Ok(Json(state.blocking(Node::status).await??).into_response())
 }
 
 /// Check liveness
@@ -47,7 +48,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Response, A
         // Stopping, or the sequencer hit a storage fault: a load balancer should stop sending.
         return Err(ApiError::new(crate::error::ErrorCode::ShuttingDown, "the node is shutting down"));
     }
-    let height = state.node.status()?.height;
+    let height = state.blocking(Node::status).await??.height;
     Ok(Json(serde_json::json!({ "status": "ok", "height": height })).into_response())
 }
 

@@ -1,5 +1,6 @@
 //! Read accounts (optionally with a state proof) and blocks.
 
+use depin_node::Node;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -50,9 +51,9 @@ pub(crate) async fn get_account(
         ApiError::new(ErrorCode::InvalidParameter, format!("address: {e}")).with("parameter", "address")
     })?;
     if !query.prove.unwrap_or(false) {
-        return Ok(Json(state.node.account(&address)?).into_response());
+        return Ok(Json(state.blocking(move |n| n.account(&address)).await??).into_response());
     }
-    let (view, proof) = state.node.account_with_proof(&address)?;
+    let (view, proof) = state.blocking(move |n| n.account_with_proof(&address)).await??;
     let mut value = serde_json::to_value(&view).map_err(|e| ApiError::internal("account", &e))?;
     let proof = serde_json::to_value(&proof).map_err(|e| ApiError::internal("proof", &e))?;
     match value.as_object_mut() {
@@ -64,8 +65,8 @@ pub(crate) async fn get_account(
     Ok(Json(value).into_response())
 }
 
-fn block_response(state: &AppState, height: u64) -> Result<Response, ApiError> {
-    match state.node.block(height)? {
+async fn block_response(state: &AppState, height: u64) -> Result<Response, ApiError> {
+    match state.blocking(move |n| n.block(height)).await?? {
         Some(view) => Ok(Json(view).into_response()),
         None => Err(ApiError::new(ErrorCode::BlockNotFound, format!("no block at height {height}"))
             .with("height", height)),
@@ -86,11 +87,11 @@ fn block_response(state: &AppState, height: u64) -> Result<Response, ApiError> {
     ),
 )]
 pub(crate) async fn latest_block(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let height = state.node.status()?.height;
+    let height = state.blocking(Node::status).await??.height;
     if height == 0 {
         return Err(ApiError::new(ErrorCode::BlockNotFound, "no block has been committed yet"));
     }
-    block_response(&state, height)
+    block_response(&state, height).await
 }
 
 /// Get a block by height
@@ -120,5 +121,5 @@ pub(crate) async fn block_by_height(
         )
         .with("parameter", "height")
     })?;
-    block_response(&state, height)
+    block_response(&state, height).await
 }

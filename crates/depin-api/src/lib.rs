@@ -75,6 +75,21 @@ pub(crate) struct AppState {
     pub(crate) openapi_json: Arc<str>,
 }
 
+impl AppState {
+    /// Run node work that blocks (redb reads, proofs, signature checks) on tokio's bounded
+    /// blocking pool, never on an async worker (STYLE 13).
+    pub(crate) async fn blocking<T, F>(&self, work: F) -> Result<T, error::ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Node) -> T + Send + 'static,
+    {
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || work(&node))
+            .await
+            .map_err(|e| error::ApiError::internal("a blocking task failed", &e))
+    }
+}
+
 /// Tells long-lived responses (SSE streams, `wait=true` submissions) that the server is shutting
 /// down, so that graceful shutdown does not wait for them. Inserted as a request extension by
 /// [`serve`]; absent when the router is driven directly (tests).

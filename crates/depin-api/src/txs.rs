@@ -172,7 +172,8 @@ pub(crate) async fn submit(
         .with("limit", state.limits.wait_timeout_ms_max));
     }
     let tx = parse_transaction(&headers, &body)?;
-    let id = state.node.submit(tx)?;
+    // Admission verifies the signature (ML-DSA takes a while) and reads state: off the workers.
+    let id = state.blocking(move |n| n.submit(tx)).await??;
     tracing::debug!(tx_id = %id, wait, "transaction admitted");
     if !wait {
         return Ok((StatusCode::ACCEPTED, Json(status_json(&id, &TxStatus::Pending)?)).into_response());
@@ -216,7 +217,7 @@ pub(crate) async fn get_tx(
 ) -> Result<Response, ApiError> {
     let Path(raw) = id.map_err(path_rejection)?;
     let id = parse_tx_id(&raw)?;
-    let status = state.node.tx_status(&id)?;
+    let status = state.blocking(move |n| n.tx_status(&id)).await??;
     if matches!(status, TxStatus::Unknown) {
         return Err(ApiError::new(
             ErrorCode::TransactionNotFound,
