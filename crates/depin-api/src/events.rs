@@ -37,11 +37,33 @@ fn to_sse(item: Result<NodeEvent, BroadcastStreamRecvError>) -> Event {
     }
 }
 
-/// The event stream of one subscriber: ends when the node stops publishing or the server shuts down.
-fn event_stream(state: &AppState, shutdown: Option<Shutdown>) -> impl Stream<Item = Result<Event, Infallible>> + use<> {
-    BroadcastStream::new(state.node.subscribe())
+/// Most committed blocks replayed to a subscriber resuming with `Last-Event-ID`; an older gap
+/// is announced as `lagged` (the client then reads the blocks it missed from `/blocks/{h}`).
+pub const MAX_SSE_REPLAY: u64 = 64;
+
+/// The event stream of one subscriber: the blocks committed after `resume_after` (bounded by
+/// [`MAX_SSE_REPLAY`]), then live events without duplicates; ends when the node stops
+/// publishing or the server shuts down.
+fn event_stream(
+    live: tokio::sync::broadcast::Receiver<NodeEvent>,
+    replay: Vec<Result<NodeEvent, BroadcastStreamRecvError>>,
+    replayed_up_to: u64,
+    shutdown: Option<Shutdown>,
+) -> impl Stream<Item = Result<Event, Infallible>> + use<> {
+    let live = BroadcastStream::new(live).filter(move |item| {
+        // Subscribed before the replay was read: skip what the replay already sent.
+        let keep = !matches!(item, Ok(e) if e.height() <= replayed_up_to);
+        std::future::ready(keep)
+    });
+    futures_util::stream::iter(replay)
+        .chain(live)
         .map(|item| Ok(to_sse(item)))
         .take_until(Shutdown::wait(shutdown))
+}
+
+/// The `Last-Event-ID` header as a height, if present and numeric.
+fn last_event_id(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers.get("last-event-id")?.to_str().ok()?.trim().parse().ok()
 }
 
 /// Subscribe to events
@@ -49,7 +71,9 @@ fn event_stream(state: &AppState, shutdown: Option<Shutdown>) -> impl Stream<Ite
 /// A `text/event-stream` of node events. Each committed block is a message with
 /// `event: block`, `id: <height>` and the JSON event as `data`. A subscriber that falls behind
 /// gets one `event: lagged` message (`{"type":"lagged","skipped":N}`) and the stream continues
-/// with the newest events. Keep-alive comments are sent every 15 seconds.
+/// with the newest events. Keep-alive comments are sent every 15 seconds. A client reconnecting
+/// with `Last-Event-ID: <height>` first receives the blocks committed since (at most 64; an
+/// older gap is announced as `lagged`), then the live stream.
 #[utoipa::path(
     get,
     path = "/events",
@@ -59,9 +83,30 @@ fn event_stream(state: &AppState, shutdown: Option<Shutdown>) -> impl Stream<Ite
         (status = 200, description = "Server-sent events; each `data` is an `Event` as JSON.", body = crate::schema::Event, content_type = "text/event-stream"),
     ),
 )]
-pub(crate) async fn events(State(state): State<AppState>, shutdown: Option<Extension<Shutdown>>) -> Response {
-    let stream = event_stream(&state, shutdown.map(|Extension(s)| s));
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(SSE_KEEP_ALIVE)).into_response()
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    shutdown: Option<Extension<Shutdown>>,
+) -> Result<Response, crate::error::ApiError> {
+    // Subscribe first, then read the head: a block committed in between is in both, and the
+    // live side drops it.
+    let live = state.node.subscribe();
+    let (replay, replayed_up_to) = match last_event_id(&headers) {
+        None => (Vec::new(), 0),
+        Some(last) => {
+            let head = state.blocking(depin_node::Node::status).await??.height;
+            let from = last.saturating_add(1).max(head.saturating_sub(MAX_SSE_REPLAY - 1));
+            let mut replay = Vec::new();
+            if from > last.saturating_add(1) {
+                replay.push(Err(BroadcastStreamRecvError::Lagged(from - last - 1)));
+            }
+            let events = state.blocking(move |n| n.block_events(from, head)).await??;
+            replay.extend(events.into_iter().map(Ok));
+            (replay, head)
+        }
+    };
+    let stream = event_stream(live, replay, replayed_up_to, shutdown.map(|Extension(s)| s));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(SSE_KEEP_ALIVE)).into_response())
 }
 
 #[cfg(test)]

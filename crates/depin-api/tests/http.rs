@@ -658,3 +658,43 @@ async fn serve_answers_on_a_socket_and_shuts_down_despite_open_event_streams() {
     let mut rest = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), events.read_to_end(&mut rest)).await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_subscriber_gets_the_blocks_it_missed() {
+    let t = TestNode::start();
+    let app = app(&t);
+    // Two blocks are committed while nobody listens.
+    for nonce in 0..2 {
+        let tx = transfer(&t, nonce, fresh_address(), 1);
+        let r = post_json(&app, "/api/v1/txs?wait=true", &serde_json::to_value(&tx).unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+    }
+    let head = get(&app, "/api/v1/status").await.json()["height"].as_u64().unwrap();
+    assert!(head >= 2);
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/api/v1/events").header("last-event-id", "0").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.into_body();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !seen.contains(&format!("id: {head}\n")) {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("the missed blocks arrive in time")
+            .expect("the stream is open")
+            .expect("frame");
+        if let Some(data) = frame.data_ref() {
+            seen.push_str(&String::from_utf8_lossy(data));
+        }
+    }
+    // Every height from 1 to the head, once each and in order.
+    let ids: Vec<u64> = seen
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .map(|h| h.parse().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=head).collect::<Vec<_>>(), "{seen}");
+}

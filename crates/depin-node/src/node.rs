@@ -134,6 +134,28 @@ pub enum NodeEvent {
     },
 }
 
+impl NodeEvent {
+    /// The event announcing a committed block (the sequencer and SSE resume build it alike).
+    pub fn of_block(block: &Block, receipts: &[Receipt]) -> NodeEvent {
+        let h = &block.header;
+        NodeEvent::Block {
+            height: h.height,
+            id: block.id(),
+            timestamp_ms: h.timestamp_ms,
+            n_txs: h.n_txs,
+            n_rejected: receipts.iter().filter(|r| !r.applied()).count() as u32,
+            state_root: h.state_root,
+        }
+    }
+
+    /// The height the event is about.
+    pub fn height(&self) -> u64 {
+        match self {
+            NodeEvent::Block { height, .. } => *height,
+        }
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) chain: Chain,
     pub(crate) mempool: Mutex<Mempool>,
@@ -405,6 +427,18 @@ impl Node {
             node_public_key: pk,
             version: env!("CARGO_PKG_VERSION").to_string(),
         })
+    }
+
+    /// The events of committed blocks `from..=to` (for a subscriber resuming after a gap).
+    pub fn block_events(&self, from: u64, to: u64) -> Result<Vec<NodeEvent>, NodeError> {
+        let ledger = self.inner.chain.ledger();
+        let mut events = Vec::new();
+        for height in from..=to {
+            if let Some((block, receipts)) = ledger.block_with_receipts(height)? {
+                events.push(NodeEvent::of_block(&block, &receipts));
+            }
+        }
+        Ok(events)
     }
 
     /// Subscribe to node events.

@@ -140,14 +140,7 @@ fn run(node: &Node) -> Result<(), NodeError> {
         let n_rejected = committed.receipts.iter().filter(|r| !Receipt::applied(r)).count() as u64;
         let n_txs = block.txs.len() as u64;
         node.inner.metrics.block(committed.head.height, n_txs - n_rejected, n_rejected, log_s, apply_s);
-        let _ = node.inner.events.send(NodeEvent::Block {
-            height: committed.head.height,
-            id: committed.head.block_id,
-            timestamp_ms: committed.head.timestamp_ms,
-            n_txs: n_txs as u32,
-            n_rejected: n_rejected as u32,
-            state_root: committed.head.state_root,
-        });
+        let _ = node.inner.events.send(NodeEvent::of_block(block, &committed.receipts));
         tracing::debug!(height = committed.head.height, n_txs, log_ms = log_s * 1e3, apply_ms = apply_s * 1e3, "block committed");
     }
 }
