@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod limits;
 pub mod receipt;
 pub mod state_key;
+pub mod time;
 pub mod tx;
 
 pub use amount::Amount;
