@@ -55,7 +55,8 @@ pub struct Head {
 }
 
 impl Head {
-    fn of(block: &Block) -> Head {
+    /// The head a committed block makes.
+    pub fn of(block: &Block) -> Head {
         let h = &block.header;
         Head { height: h.height, block_id: block.id(), state_root: h.state_root, timestamp_ms: h.timestamp_ms }
     }

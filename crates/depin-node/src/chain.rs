@@ -1,26 +1,57 @@
 //! Propose, verify and finalize blocks: the port that every sequencer drives.
 //!
-//! The local sequencer calls `propose` then `finalize`; a BFT engine calls `propose` on the
-//! leader, `verify` on the others and `finalize` once a block is final. The audit
-//! (`replay_from_genesis`) is `verify` + `finalize` over the block log into a scratch ledger;
-//! `repair_state` re-executes logged blocks into the derived state. All run one execute path.
+//! The local sequencer calls `propose` then `finalize`; a BFT engine calls `propose_on` on the
+//! leader, `verify_on` on the others and `finalize` once a block is final. A BFT engine builds
+//! on blocks that are not final yet: `*_on` take the chain of such blocks from the committed
+//! head to the parent (their [`Proposal`]s) and execute on the head's state seen through their
+//! changes. The audit (`replay_from_genesis`) is `verify` + `finalize` over the block log into a
+//! scratch ledger; `repair_state` re-executes logged blocks into the derived state. All run one
+//! execute path.
 
 use std::collections::BTreeSet;
 
 use depin_crypto::verify_all_parallel;
 use depin_ledger::authstate::JmtStaged;
-use depin_ledger::{Head, Ledger, LedgerError};
-use depin_state::{apply_txs, BlockContext};
+use depin_ledger::{Head, Ledger, LedgerError, StateSnapshot};
+use depin_state::{apply_txs, BlockContext, ChangeSet, StateRead, StorageFault};
 use depin_types::block::{receipts_root, txs_root, BLOCK_VERSION};
 use depin_types::{Block, BlockHeader, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction};
 
-/// A block executed against the head and ready to finalize.
+/// A block executed (proposed here or verified) and ready to finalize once it is final.
 pub struct Proposal {
     /// The signed block.
     pub block: Block,
     /// Its receipts.
     pub receipts: Vec<Receipt>,
-    staged: JmtStaged,
+    /// Its own state changes (children not yet final execute on top of them).
+    changes: ChangeSet,
+    /// The staged state write, when the block was executed directly on the committed head.
+    staged: Option<JmtStaged>,
+}
+
+impl Proposal {
+    /// The block id.
+    pub fn id(&self) -> Hash32 {
+        self.block.id()
+    }
+}
+
+/// The committed state seen through the changes of blocks that are not final yet.
+pub struct StateOn<'a, R: StateRead> {
+    base: R,
+    /// Oldest first.
+    layers: &'a [&'a Proposal],
+}
+
+impl<R: StateRead> StateRead for StateOn<'_, R> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
+        for layer in self.layers.iter().rev() {
+            if let Some(v) = layer.changes.get(key) {
+                return Ok(v.clone());
+            }
+        }
+        self.base.get(key)
+    }
 }
 
 /// A durably committed block.
@@ -113,22 +144,30 @@ impl Chain {
     /// Execute `txs` on the head and build a signed block. `sig_ok` are the signature verdicts
     /// (from mempool admission). `now_ms` is the proposer's clock; the timestamp is bumped to
     /// parent + 1 if the clock is behind (rule B-2).
-    pub fn propose(
+    pub fn propose(&self, txs: Vec<Transaction>, sig_ok: &[bool], now_ms: u64) -> Result<Proposal, LedgerError> {
+        self.propose_on(&[], txs, sig_ok, now_ms)
+    }
+
+    /// [`Chain::propose`] on top of `ancestors`: the blocks not final yet from the head to the
+    /// parent, oldest first (empty: build on the head).
+    pub fn propose_on(
         &self,
+        ancestors: &[&Proposal],
         txs: Vec<Transaction>,
         sig_ok: &[bool],
         now_ms: u64,
     ) -> Result<Proposal, LedgerError> {
         let key = self.key.as_ref().expect("invariant: only a node with a key proposes");
-        let head = self.ledger.head()?;
-        let timestamp_ms = now_ms.max(head.timestamp_ms.saturating_add(1));
-        let height = head.height + 1;
-        let (receipts, staged, state_root) = self.execute(height, timestamp_ms, &txs, sig_ok)?;
+        let parent = self.parent_of(ancestors)?;
+        let timestamp_ms = now_ms.max(parent.timestamp_ms.saturating_add(1));
+        let height = parent.height + 1;
+        let (receipts, changes, staged, state_root) =
+            self.execute(ancestors, height, timestamp_ms, &txs, sig_ok)?;
         let header = BlockHeader {
             version: BLOCK_VERSION,
             chain_id: self.genesis.chain_id.clone(),
             height,
-            parent: head.block_id,
+            parent: parent.block_id,
             timestamp_ms,
             proposer: key.public_key(),
             n_txs: u32::try_from(txs.len()).expect("invariant: block size is bounded by max_block_txs"),
@@ -136,43 +175,91 @@ impl Chain {
             receipts_root: receipts_root(&receipts),
             state_root,
         };
-        Ok(Proposal { block: Block::seal(header, txs, key), receipts, staged })
+        Ok(Proposal { block: Block::seal(header, txs, key), receipts, changes, staged })
     }
 
+    /// The block `ancestors` end at (the head when empty), after checking that they chain from
+    /// the head.
+    fn parent_of(&self, ancestors: &[&Proposal]) -> Result<Head, LedgerError> {
+        let head = self.ledger.head()?;
+        let mut parent = head;
+        for a in ancestors {
+            if a.block.header.parent != parent.block_id || a.block.header.height != parent.height + 1 {
+                return Err(LedgerError::Corrupt(format!(
+                    "block {} ({}) does not extend {} ({}): ancestors must chain from the head",
+                    a.block.header.height,
+                    a.id(),
+                    parent.height,
+                    parent.block_id
+                )));
+            }
+            parent = Head::of(&a.block);
+        }
+        Ok(parent)
+    }
+
+    #[allow(clippy::type_complexity)]
     fn execute(
         &self,
+        ancestors: &[&Proposal],
         height: u64,
         timestamp_ms: u64,
         txs: &[Transaction],
         sig_ok: &[bool],
-    ) -> Result<(Vec<Receipt>, JmtStaged, Hash32), LedgerError> {
+    ) -> Result<(Vec<Receipt>, ChangeSet, Option<JmtStaged>, Hash32), LedgerError> {
         let snapshot = self.ledger.snapshot()?;
         let at = snapshot.at()?;
-        if at.height + 1 != height {
+        if at.height + 1 + ancestors.len() as u64 != height {
             // Executing on state that is not at the parent would sign or accept a wrong root.
             return Err(LedgerError::Corrupt(format!(
-                "the state is at height {}, not at the parent of block {height}; restart the node to repair it",
-                at.height
+                "the state is at height {} with {} blocks pending, not at the parent of block {height}; restart the node to repair it",
+                at.height,
+                ancestors.len()
             )));
         }
         let ctx = BlockContext { height, timestamp_ms };
-        let executed = apply_txs(&snapshot, &ctx, txs, sig_ok)?;
-        drop(snapshot);
-        let (root, staged) = self.ledger.stage(height, &executed.changes)?;
-        Ok((executed.receipts, staged, root))
+        let executed = apply_txs(&StateOn { base: snapshot, layers: ancestors }, &ctx, txs, sig_ok)?;
+        if ancestors.is_empty() {
+            let (root, staged) = self.ledger.stage(height, &executed.changes)?;
+            return Ok((executed.receipts, executed.changes, Some(staged), root));
+        }
+        // The tree's root depends only on the final key/value set, so the state after the
+        // ancestors and this block is the head's plus all their changes, newest last.
+        let mut merged = ChangeSet::new();
+        for a in ancestors {
+            merged.extend(a.changes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        merged.extend(executed.changes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let (root, _) = self.ledger.stage(height, &merged)?;
+        Ok((executed.receipts, executed.changes, None, root))
+    }
+
+    /// The state after `ancestors` (see [`Chain::propose_on`]): the committed state seen
+    /// through their changes.
+    pub fn state_on<'a>(&self, ancestors: &'a [&'a Proposal]) -> Result<StateOn<'a, StateSnapshot>, LedgerError> {
+        Ok(StateOn { base: self.ledger.snapshot()?, layers: ancestors })
     }
 
     /// Check a block from elsewhere (a peer, or the block log during replay) against the head
     /// by re-executing it. Signatures are re-verified on all cores.
     pub fn verify(&self, block: Block) -> Result<Result<Proposal, BlockRejected>, LedgerError> {
-        let head = self.ledger.head()?;
-        if let Err(r) = self.check_header(&block, &head) {
+        self.verify_on(&[], block)
+    }
+
+    /// [`Chain::verify`] on top of `ancestors` (see [`Chain::propose_on`]).
+    pub fn verify_on(
+        &self,
+        ancestors: &[&Proposal],
+        block: Block,
+    ) -> Result<Result<Proposal, BlockRejected>, LedgerError> {
+        let parent = self.parent_of(ancestors)?;
+        if let Err(r) = self.check_header(&block, &parent) {
             return Ok(Err(r));
         }
         let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
         let h = &block.header;
-        let (receipts, staged, state_root) =
-            self.execute(h.height, h.timestamp_ms, &block.txs, &sig_ok)?;
+        let (receipts, changes, staged, state_root) =
+            self.execute(ancestors, h.height, h.timestamp_ms, &block.txs, &sig_ok)?;
         for (which, header, computed) in [
             ("transactions", h.txs_root, txs_root(&block.txs)),
             ("receipts", h.receipts_root, receipts_root(&receipts)),
@@ -182,7 +269,7 @@ impl Chain {
                 return Ok(Err(BlockRejected::RootMismatch { which, header, computed }));
             }
         }
-        Ok(Ok(Proposal { block, receipts, staged }))
+        Ok(Ok(Proposal { block, receipts, changes, staged }))
     }
 
     fn check_header(&self, block: &Block, head: &Head) -> Result<(), BlockRejected> {
@@ -242,7 +329,8 @@ impl Chain {
                 .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
             let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
             let h = &block.header;
-            let (receipts, staged, root) = self.execute(height, h.timestamp_ms, &block.txs, &sig_ok)?;
+            let (receipts, _, staged, root) = self.execute(&[], height, h.timestamp_ms, &block.txs, &sig_ok)?;
+            let staged = staged.expect("invariant: executing on the head stages the state");
             if root != h.state_root || receipts_root(&receipts) != h.receipts_root {
                 return Err(LedgerError::Corrupt(format!(
                     "replaying block {height} gives state root {root}, the block says {}, or its receipts differ",
@@ -255,10 +343,25 @@ impl Chain {
         Ok(Some(from..=head.height))
     }
 
-    /// Durably commit a proposal (one fsync). Only after this returns may anything be
-    /// acknowledged as committed.
+    /// Durably commit a proposal (one fsync) whose parent is the head. Only after this returns
+    /// may anything be acknowledged as committed.
     pub fn finalize(&self, p: Proposal) -> Result<Committed, LedgerError> {
-        let (head, timings) = self.ledger.commit_block(&p.block, &p.receipts, p.staged)?;
+        let staged = match p.staged {
+            Some(staged) => staged,
+            // Executed on ancestors that have been committed since: stage its own changes on
+            // the head they led to (the same state, so the same root).
+            None => {
+                let (root, staged) = self.ledger.stage(p.block.header.height, &p.changes)?;
+                if root != p.block.header.state_root {
+                    return Err(LedgerError::Corrupt(format!(
+                        "block {} restaged on the head gives state root {root}, not {}",
+                        p.block.header.height, p.block.header.state_root
+                    )));
+                }
+                staged
+            }
+        };
+        let (head, timings) = self.ledger.commit_block(&p.block, &p.receipts, staged)?;
         Ok(Committed { head, block: p.block, receipts: p.receipts, timings })
     }
 }

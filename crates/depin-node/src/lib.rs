@@ -12,9 +12,11 @@ mod node;
 pub mod sequencer;
 pub mod testing;
 
-pub use chain::{replay_from_genesis, BlockRejected, Chain, Committed, Proposal};
+pub use chain::{replay_from_genesis, BlockRejected, Chain, Committed, Proposal, StateOn};
 pub use config::NodeConfig;
 pub use home::{init_home, Home, InitOptions, InitReport};
 pub use mempool::SubmitError;
-pub use node::{AccountView, BlockView, Node, NodeError, NodeEvent, Status, TxStatus};
+pub use node::{
+    AccountView, BlockView, GossipHook, MetricsSource, Node, NodeError, NodeEvent, ReplicationStatus, Status, TxStatus, ValidatorView,
+};
 pub use sequencer::SequencerHandle;

@@ -253,6 +253,56 @@ impl Mempool {
         out
     }
 
+    /// Pick up to `max` transactions (at most `max_bytes` encoded) for a block built on a parent
+    /// that is not final yet, without taking them: each sender's run of consecutive nonces from
+    /// its nonce at that parent (`nonce_at`), in arrival order. Transactions stay pending until
+    /// a block carrying them is final ([`Mempool::committed`]); a proposal that never becomes
+    /// final loses nothing.
+    pub fn select<E>(
+        &self,
+        max: usize,
+        max_bytes: usize,
+        mut nonce_at: impl FnMut(&Address) -> Result<u64, E>,
+    ) -> Result<Vec<Transaction>, E> {
+        let mut next: BTreeMap<Address, u64> = BTreeMap::new();
+        let mut picked: HashSet<Hash32> = HashSet::new();
+        let mut bytes = 0usize;
+        let mut out = Vec::with_capacity(max.min(self.len));
+        // As in `take`: a few passes pick up nonces that arrived before their predecessor.
+        const MAX_PASSES: usize = 4;
+        for _ in 0..MAX_PASSES {
+            let before = out.len();
+            for (sender, nonce) in &self.order {
+                if out.len() >= max {
+                    break;
+                }
+                let Some(entry) = self.by_sender.get(sender).and_then(|p| p.get(nonce)) else { continue };
+                if picked.contains(&entry.id) {
+                    continue;
+                }
+                let expected = match next.get(sender) {
+                    Some(n) => *n,
+                    None => {
+                        let n = nonce_at(sender)?;
+                        next.insert(*sender, n);
+                        n
+                    }
+                };
+                if *nonce != expected || bytes + entry.bytes > max_bytes {
+                    continue;
+                }
+                bytes += entry.bytes;
+                next.insert(*sender, nonce + 1);
+                picked.insert(entry.id);
+                out.push(entry.tx.clone());
+            }
+            if out.len() == before || out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// After a block commits: forget its ids, and resynchronise each sender's next nonce with
     /// committed state (a transaction rejected before charging did not use its nonce).
     /// `nonces` holds the committed nonce of every sender in the block.

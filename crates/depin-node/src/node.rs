@@ -1,6 +1,6 @@
 //! Hold the running node's shared parts behind a cheap-clone handle used by the API and CLI.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -13,7 +13,7 @@ use depin_types::{Address, Amount, Block, Genesis, Hash32, PublicKey, Receipt, T
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::chain::Chain;
+use crate::chain::{Chain, Committed};
 use crate::config::NodeConfig;
 use crate::home::Home;
 use crate::mempool::{Mempool, SubmitError};
@@ -111,6 +111,11 @@ pub struct Status {
     pub node_address: Address,
     /// Software version.
     pub version: String,
+    /// `single` (local sequencer) or `bft` (replicated by consensus).
+    pub mode: &'static str,
+    /// The replication engine's view (BFT mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication: Option<ReplicationStatus>,
 }
 
 /// Something that happened, for SSE subscribers.
@@ -165,6 +170,45 @@ pub(crate) struct Inner {
     pub(crate) metrics: Metrics,
     pub(crate) config: NodeConfig,
     pub(crate) stopping: AtomicBool,
+    pub(crate) replication: Mutex<Option<ReplicationStatus>>,
+    pub(crate) metrics_sources: Mutex<Vec<MetricsSource>>,
+    pub(crate) gossip: Mutex<Option<GossipHook>>,
+}
+
+/// Receives transactions admitted through the API (BFT mode: sends them to the other validators).
+pub type GossipHook = Box<dyn Fn(&Transaction) + Send + Sync>;
+
+/// Renders extra Prometheus text for `/metrics`.
+pub type MetricsSource = Box<dyn Fn() -> String + Send + Sync>;
+
+/// What a BFT replication engine reports about itself (absent in single-node mode).
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplicationStatus {
+    /// The engine, e.g. `commonware-simplex`.
+    pub engine: String,
+    /// Latest finalized height known to consensus (this node's ledger may still be catching up).
+    pub finalized_height: u64,
+    /// Latest consensus view this node entered.
+    pub view: u64,
+    /// The validator set from genesis, with who is connected.
+    pub validators: Vec<ValidatorView>,
+    /// Peers currently connected.
+    pub peers_connected: usize,
+}
+
+/// One validator as this node sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidatorView {
+    /// Name from genesis.
+    pub name: String,
+    /// Consensus key.
+    pub public_key: PublicKey,
+    /// Network address from genesis.
+    pub p2p: Option<String>,
+    /// This node.
+    pub is_self: bool,
+    /// Connected now (always true for this node).
+    pub connected: bool,
 }
 
 /// Removes a waiter's entry when its wait ends, whichever way.
@@ -221,6 +265,9 @@ impl Node {
                 metrics: Metrics::default(),
                 config,
                 stopping: AtomicBool::new(false),
+                replication: Mutex::new(None),
+                metrics_sources: Mutex::new(Vec::new()),
+                gossip: Mutex::new(None),
             }),
         }
     }
@@ -249,14 +296,40 @@ impl Node {
         self.inner.mempool.lock().expect("invariant: mempool lock is never poisoned")
     }
 
-    /// Admit a transaction to the mempool after checking chain id, fee and signature.
+    /// Admit a transaction to the mempool after checking chain id, fee and signature. In BFT
+    /// mode an admitted transaction is also handed to the gossip hook, for the other validators.
     pub fn submit(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
+        let gossip = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned");
+        let copy = gossip.as_ref().map(|_| tx.clone());
+        drop(gossip);
         let result = self.admit(tx);
         self.inner.metrics.submitted(match &result {
             Ok(_) => "accepted",
             Err(e) => e.code(),
         });
+        if let (Ok(_), Some(tx)) = (&result, copy)
+            && let Some(hook) = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned").as_ref()
+        {
+            hook(&tx);
+        }
         result
+    }
+
+    /// Admit a transaction a peer validator gossiped (same checks, not gossiped again).
+    pub fn submit_from_peer(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
+        self.admit(tx)
+    }
+
+    /// Hand every transaction admitted through [`Node::submit`] to `hook` from now on.
+    pub fn set_gossip(&self, hook: GossipHook) {
+        *self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned") = Some(hook);
+    }
+
+    /// Ask the node to stop (a component hit a fault it cannot continue after).
+    pub fn request_stop(&self) {
+        let _pool = self.mempool();
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_all();
     }
 
     fn admit(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
@@ -298,6 +371,65 @@ impl Node {
             self.inner.wake.notify_one();
         }
         Ok(id)
+    }
+
+    /// Everything that follows a durable commit, whoever sequenced the block: drop its
+    /// transactions (and any now-stale nonces) from the mempool, wake the clients waiting on
+    /// them, count it, and publish the block event.
+    pub fn after_commit(&self, committed: &Committed) -> Result<(), NodeError> {
+        let block = &committed.block;
+        let ids: Vec<_> = committed.receipts.iter().map(|r| r.tx_id).collect();
+        let nonces = {
+            let snap = self.inner.chain.ledger().snapshot()?;
+            let mut nonces = BTreeMap::new();
+            for tx in &block.txs {
+                let sender = tx.content.sender();
+                if let std::collections::btree_map::Entry::Vacant(e) = nonces.entry(sender) {
+                    e.insert(snap.account(&sender)?.nonce);
+                }
+            }
+            nonces
+        };
+        {
+            let mut pool = self.mempool();
+            pool.committed(ids.iter().copied(), &nonces);
+            self.inner.metrics.mempool(pool.len());
+        }
+        self.notify_committed(&ids);
+        let n_rejected = committed.receipts.iter().filter(|r| !Receipt::applied(r)).count() as u64;
+        let n_txs = block.txs.len() as u64;
+        let (log_s, apply_s) = (committed.timings.log_append.as_secs_f64(), committed.timings.state_apply.as_secs_f64());
+        self.inner.metrics.block(committed.head.height, n_txs - n_rejected, n_rejected, log_s, apply_s);
+        let _ = self.inner.events.send(NodeEvent::of_block(block, &committed.receipts));
+        Ok(())
+    }
+
+    /// Transactions for a block built on a parent that may not be final yet (BFT): up to the
+    /// block limits, each sender's consecutive nonces from `nonce_at(sender)` at that parent.
+    /// Nothing is removed from the pool (see [`Mempool::select`]).
+    pub fn select_txs<E>(
+        &self,
+        max_bytes: usize,
+        nonce_at: impl FnMut(&Address) -> Result<u64, E>,
+    ) -> Result<Vec<Transaction>, E> {
+        let max = self.max_block_txs();
+        self.mempool().select(max, max_bytes, nonce_at)
+    }
+
+    /// Number of transactions waiting in the pool.
+    pub fn mempool_len(&self) -> usize {
+        self.mempool().len()
+    }
+
+    /// Publish what the replication engine reports (peers, validators, finalized height); it
+    /// appears in [`Node::status`].
+    pub fn set_replication(&self, status: ReplicationStatus) {
+        *self.inner.replication.lock().expect("invariant: replication lock is never poisoned") = Some(status);
+    }
+
+    /// Add a source of Prometheus text (the consensus engine's metrics) to [`Node::metrics_text`].
+    pub fn add_metrics_source(&self, source: MetricsSource) {
+        self.inner.metrics_sources.lock().expect("invariant: metrics lock is never poisoned").push(source);
     }
 
     pub(crate) fn max_block_txs(&self) -> usize {
@@ -414,6 +546,7 @@ impl Node {
     pub fn status(&self) -> Result<Status, NodeError> {
         let head = self.inner.chain.ledger().head()?;
         let pk = self.inner.chain.public_key().expect("invariant: a serving node has a key");
+        let replication = self.inner.replication.lock().expect("invariant: replication lock is never poisoned").clone();
         Ok(Status {
             chain_id: self.chain_id().to_string(),
             genesis_id: self.inner.chain.genesis().id(),
@@ -426,6 +559,8 @@ impl Node {
             node_address: pk.address(),
             node_public_key: pk,
             version: env!("CARGO_PKG_VERSION").to_string(),
+            mode: if replication.is_some() { "bft" } else { "single" },
+            replication,
         })
     }
 
@@ -448,6 +583,10 @@ impl Node {
 
     /// Prometheus text of the node's metrics.
     pub fn metrics_text(&self) -> String {
-        self.inner.metrics.render()
+        let mut text = self.inner.metrics.render();
+        for source in self.inner.metrics_sources.lock().expect("invariant: metrics lock is never poisoned").iter() {
+            text.push_str(&source());
+        }
+        text
     }
 }

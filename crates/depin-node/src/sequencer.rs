@@ -8,9 +8,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use depin_types::Receipt;
-
-use crate::node::{Node, NodeError, NodeEvent};
+use crate::node::{Node, NodeError};
 
 /// The running sequencer. Dropping it stops it (after the block in progress).
 pub struct SequencerHandle {
@@ -70,7 +68,7 @@ impl Node {
 
 /// Encoded transactions per block at most: well under the block decode limit, leaving room for
 /// the header and for receipts in the stored record.
-const MAX_BLOCK_TX_BYTES: usize = depin_types::limits::MAX_BLOCK_BYTES / 2;
+pub const MAX_BLOCK_TX_BYTES: usize = depin_types::limits::MAX_BLOCK_BYTES / 2;
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
@@ -116,31 +114,7 @@ fn run(node: &Node) -> Result<(), NodeError> {
         let chain = node.chain();
         let proposal = chain.propose(txs, &sig_ok, now_ms())?;
         let committed = chain.finalize(proposal)?;
-        let (log_s, apply_s) =
-            (committed.timings.log_append.as_secs_f64(), committed.timings.state_apply.as_secs_f64());
-        let block = &committed.block;
-        let ids: Vec<_> = committed.receipts.iter().map(|r| r.tx_id).collect();
-        let nonces = {
-            let snap = chain.ledger().snapshot()?;
-            let mut nonces = std::collections::BTreeMap::new();
-            for tx in &block.txs {
-                let sender = tx.content.sender();
-                if let std::collections::btree_map::Entry::Vacant(e) = nonces.entry(sender) {
-                    e.insert(snap.account(&sender)?.nonce);
-                }
-            }
-            nonces
-        };
-        {
-            let mut pool = node.mempool();
-            pool.committed(ids.iter().copied(), &nonces);
-            node.inner.metrics.mempool(pool.len());
-        }
-        node.notify_committed(&ids);
-        let n_rejected = committed.receipts.iter().filter(|r| !Receipt::applied(r)).count() as u64;
-        let n_txs = block.txs.len() as u64;
-        node.inner.metrics.block(committed.head.height, n_txs - n_rejected, n_rejected, log_s, apply_s);
-        let _ = node.inner.events.send(NodeEvent::of_block(block, &committed.receipts));
-        tracing::debug!(height = committed.head.height, n_txs, log_ms = log_s * 1e3, apply_ms = apply_s * 1e3, "block committed");
+        node.after_commit(&committed)?;
+        tracing::debug!(height = committed.head.height, n_txs = committed.block.txs.len(), "block committed");
     }
 }
