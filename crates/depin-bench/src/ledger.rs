@@ -222,7 +222,7 @@ impl Workload {
                 min_fee: Amount(1),
                 max_block_txs: u32::try_from(sizes.block_txs).expect("invariant: checked against the ceiling"),
             },
-            validators: vec![GenesisValidator { name: "bench".to_string(), public_key: node_public }],
+            validators: vec![GenesisValidator { name: "bench".to_string(), public_key: node_public, p2p: None }],
             accounts: addresses
                 .iter()
                 .map(|a| GenesisAccount { address: *a, balance: Amount(1_000_000_000_000_000) })

@@ -42,6 +42,9 @@ pub enum Command {
     Init(InitArgs),
     /// Start the node: ledger, sequencer and HTTP API, until Ctrl-C or SIGTERM.
     Up(UpArgs),
+    /// Create a local network of BFT validators: one shared genesis and a dev home for each.
+    #[command(subcommand)]
+    Testnet(TestnetCmd),
     /// Show the node's chain id, height, state root and mempool.
     Status,
     /// Manage account keys (encrypted at rest with argon2id + XChaCha20-Poly1305).
@@ -84,6 +87,39 @@ pub struct InitArgs {
     /// Signature scheme of the dev account.
     #[arg(long, default_value = "ed25519")]
     pub scheme: Scheme,
+}
+
+/// `depin testnet …`
+#[derive(Subcommand, Debug)]
+pub enum TestnetCmd {
+    /// Write a local test network into a new or empty directory: `genesis.toml` listing
+    /// `validator-0..N-1` with their p2p addresses, and a dev home `validator-<i>/` for each
+    /// (plaintext node key, the funded `dev` key, `[consensus] mode = "bft"`), ready for
+    /// `depin up --home DIR/validator-<i>`.
+    ///
+    /// Validator `i` serves its API on 127.0.0.1:P+2i and consensus p2p on 127.0.0.1:P+2i+1
+    /// (P = --base-port). Genesis funds the `dev` account and each validator's own account.
+    /// The keys are stored unencrypted (the `dev` key is encrypted when DEPIN_KEY_PASSWORD is
+    /// set): a test network is for development only.
+    Init(TestnetInitArgs),
+}
+
+/// `depin testnet init`
+#[derive(Args, Debug)]
+pub struct TestnetInitArgs {
+    /// Number of validators (1 to 1000). 4 is the smallest network that keeps running with one
+    /// validator down or faulty (BFT needs n >= 3f + 1).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub validators: usize,
+    /// Directory to create the network in; must be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Chain id.
+    #[arg(long, value_name = "ID", default_value = "depin-testnet")]
+    pub chain_id: String,
+    /// First port: validator i uses P+2i (API) and P+2i+1 (p2p).
+    #[arg(long, value_name = "P", default_value_t = 27000)]
+    pub base_port: u16,
 }
 
 /// `depin up`

@@ -236,3 +236,109 @@ fn keys_export_import_and_offline_proof_errors_need_no_node() {
     let missing = dir.path().join("missing.json");
     expect_code(&depin(&["proof", "verify", missing.to_str().unwrap(), "--root", &root]), 1, "missing file");
 }
+
+/// Run `depin testnet init ARGS` with no `DEPIN_*` variables from the caller (a plaintext dev key).
+fn testnet_init(args: &[&str]) -> Output {
+    depin()
+        .args(["testnet", "init"])
+        .args(args)
+        .env_remove("DEPIN_KEY_PASSWORD")
+        .env_remove("DEPIN_OUTPUT")
+        .env_remove("DEPIN_HOME")
+        .output()
+        .expect("the depin binary runs")
+}
+
+#[test]
+fn testnet_init_writes_loadable_homes_with_distinct_ports_and_one_genesis() {
+    use std::collections::BTreeSet;
+
+    use depin_node::config::{ConsensusMode, NodeConfig};
+    use depin_node::Home;
+    use depin_types::Genesis;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("net");
+    let report = json(&expect_code(
+        &testnet_init(&["--validators", "4", "--out", out.to_str().unwrap(), "--base-port", "31000", "-o", "json"]),
+        0,
+        "testnet init",
+    ));
+    assert_eq!(report["chain_id"], "depin-testnet", "{report}");
+    let genesis_id = report["genesis_id"].as_str().unwrap();
+    let shared = Genesis::from_toml(&std::fs::read_to_string(out.join("genesis.toml")).unwrap()).unwrap();
+    assert_eq!(shared.id().to_hex(), genesis_id);
+    assert!(shared.is_replicated());
+    let validators = report["validators"].as_array().unwrap();
+    assert_eq!(validators.len(), 4);
+
+    let mut ports = BTreeSet::new();
+    for (i, v) in validators.iter().enumerate() {
+        let home = Home::new(out.join(format!("validator-{i}")));
+        assert_eq!(v["home"], home.root().to_str().unwrap());
+        assert_eq!(v["name"], format!("validator-{i}"));
+        assert_eq!(v["start"], format!("depin up --home {}", home.root().display()));
+        // The home loads: its genesis validates and is the shared one; its config validates.
+        let genesis = Genesis::from_toml(&std::fs::read_to_string(home.genesis()).unwrap()).unwrap();
+        assert_eq!(genesis.id().to_hex(), genesis_id, "one genesis across homes");
+        assert_eq!(genesis.validators[i].public_key.to_string(), v["public_key"].as_str().unwrap());
+        assert_eq!(genesis.validators[i].p2p.as_deref(), v["p2p"].as_str());
+        let config = NodeConfig::load(&home.config(), Vec::new()).unwrap();
+        assert_eq!(config.consensus.mode, ConsensusMode::Bft);
+        assert_eq!(config.consensus.p2p_listen.to_string(), v["p2p"].as_str().unwrap());
+        assert_eq!(format!("http://{}", config.api.listen), v["api_url"].as_str().unwrap());
+        assert!(ports.insert(config.api.listen.port()) && ports.insert(config.consensus.p2p_listen.port()));
+        // The CLI resolves the same configuration, and every home holds the funded dev key.
+        let shown = json(&expect_code(
+            &depin()
+                .args(["config", "show", "-o", "json", "--home"])
+                .arg(home.root())
+                .env_remove("DEPIN_CONSENSUS_MODE")
+                .output()
+                .unwrap(),
+            0,
+            "config show",
+        ));
+        assert_eq!(shown["consensus"]["mode"], "bft");
+        let dev = json(&expect_code(
+            &depin().args(["keys", "show", "dev", "-o", "json", "--home"]).arg(home.root()).output().unwrap(),
+            0,
+            "keys show dev",
+        ));
+        assert_eq!(dev["address"], report["dev_address"]);
+    }
+    assert_eq!(ports.into_iter().collect::<Vec<_>>(), (31000..31008).collect::<Vec<u16>>());
+
+    // The table names every validator and how to start it.
+    let other = dir.path().join("table");
+    let table = expect_code(&testnet_init(&["--validators", "2", "--out", other.to_str().unwrap()]), 0, "table");
+    for i in 0..2 {
+        assert!(table.contains(&format!("validator-{i}")), "{table}");
+        let start = format!("depin up --home {}", other.join(format!("validator-{i}")).display());
+        assert!(table.contains(&start), "{table}");
+    }
+    assert!(table.contains("http://127.0.0.1:27002") && table.contains("127.0.0.1:27003"), "{table}");
+}
+
+#[test]
+fn testnet_init_refuses_a_used_directory_and_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let used = dir.path().join("used");
+    std::fs::create_dir(&used).unwrap();
+    std::fs::write(used.join("keep.txt"), "mine").unwrap();
+    let out = testnet_init(&["--out", used.to_str().unwrap()]);
+    expect_code(&out, 2, "a non-empty directory");
+    assert!(text(&out.stderr).contains("is not empty"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_dir(&used).unwrap().count(), 1, "the directory is left alone");
+
+    let fresh = dir.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let out = testnet_init(&["--out", fresh, "--validators", "0"]);
+    expect_code(&out, 2, "no validators");
+    assert!(text(&out.stderr).contains("--validators must be 1..=1000"), "{}", text(&out.stderr));
+    expect_code(&testnet_init(&["--out", fresh, "--validators", "1001"]), 2, "too many validators");
+    expect_code(&testnet_init(&["--out", fresh, "--base-port", "65534"]), 2, "ports beyond 65535");
+    expect_code(&testnet_init(&["--out", fresh, "--chain-id", "Bad Id"]), 2, "bad chain id");
+    expect_code(&testnet_init(&["--validators", "2"]), 2, "--out is required");
+    assert!(!Path::new(fresh).exists(), "nothing is written for bad arguments");
+}

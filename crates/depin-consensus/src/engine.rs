@@ -120,7 +120,7 @@ pub async fn start<E, S, R, P, B>(
     blocker: B,
 ) -> Running
 where
-    E: Spawner + Metrics + Clock + Storage + CryptoRng + Clone + Send + Sync + 'static,
+    E: Spawner + Metrics + Clock + Storage + CryptoRng + Send + Sync + 'static,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
     P: Provider<PublicKey = ed25519::PublicKey>,
@@ -215,7 +215,9 @@ where
             automaton: inline.clone(),
             relay: inline.clone(),
             reporter: Reporters::from((inline, watcher.clone())),
-            track_historical_votes: false,
+            // Keep votes after certification so that a conflicting vote arriving later is still
+            // caught and reported as evidence, not only blocked.
+            track_historical_votes: true,
             strategy: Sequential,
             partition: format!("{prefix}-simplex"),
             mailbox_size,

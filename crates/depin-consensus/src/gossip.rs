@@ -48,7 +48,7 @@ impl PeerTable {
 /// Start the gossip tasks for `node` on the `(sender, receiver)` channel.
 pub fn start<E, S, R>(context: E, node: Node, (sender, receiver): (S, R)) -> PeerTable
 where
-    E: Spawner + Clock + Supervisor + Clone + Send + Sync + 'static,
+    E: Spawner + Clock + Supervisor + Send + Sync + 'static,
     S: Sender<PublicKey = ed25519::PublicKey>,
     R: Receiver<PublicKey = ed25519::PublicKey>,
 {

@@ -42,7 +42,7 @@ pub mod domain {
     /// Block id: hash of the encoded block header.
     pub const BLOCK_ID: &str = "depin 2026 block id v1";
     /// Genesis id: hash of the encoded genesis document (the parent of block 1).
-    pub const GENESIS_ID: &str = "depin 2026 genesis id v1";
+    pub const GENESIS_ID: &str = "depin 2026 genesis id v2";
     /// Address: hash of a scheme tag and public key bytes.
     pub const ADDRESS: &str = "depin 2026 address v1";
     /// Merkle leaf in transaction and receipt roots.

@@ -16,6 +16,8 @@ pub struct NodeConfig {
     pub api: ApiConfig,
     /// Block production.
     pub sequencer: SequencerConfig,
+    /// Who orders blocks: this node alone, or BFT consensus among the genesis validators.
+    pub consensus: ConsensusConfig,
     /// Transaction pool.
     pub mempool: MempoolConfig,
     /// Logging.
@@ -42,6 +44,67 @@ pub struct SequencerConfig {
     pub empty_block_interval_ms: u64,
     /// Most transactions per block (also capped by the genesis `max_block_txs`).
     pub max_block_txs: u32,
+}
+
+/// `[consensus]`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// `single` (the local sequencer) or `bft` (consensus among the genesis validators).
+    pub mode: ConsensusMode,
+    /// Listen address of the consensus p2p transport (`bft` only).
+    pub p2p_listen: SocketAddr,
+    /// How long to wait for the leader's proposal before voting to skip the view.
+    pub leader_timeout_ms: u64,
+    /// How long to wait for a notarization before voting to skip the view (> `leader_timeout_ms`).
+    pub notarization_timeout_ms: u64,
+    /// How often a vote to skip a view that is still open is broadcast again.
+    pub nullify_retry_ms: u64,
+    /// How long to wait for a peer to answer a request for missing blocks or certificates.
+    pub fetch_timeout_ms: u64,
+    /// Views behind the last finalized one whose votes are still kept.
+    pub activity_timeout_views: u64,
+    /// Largest block this node proposes or accepts from a peer.
+    pub max_block_bytes: usize,
+}
+
+/// How blocks are ordered (`[consensus] mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsensusMode {
+    /// This node alone cuts blocks with the local sequencer.
+    #[default]
+    Single,
+    /// BFT consensus among the validators listed in genesis (which must give their p2p addresses).
+    Bft,
+}
+
+impl ConsensusMode {
+    /// The name used in config files and environment variables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsensusMode::Single => "single",
+            ConsensusMode::Bft => "bft",
+        }
+    }
+}
+
+impl std::fmt::Display for ConsensusMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ConsensusMode {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "single" => Ok(ConsensusMode::Single),
+            "bft" => Ok(ConsensusMode::Bft),
+            other => Err(ConfigError::Invalid(format!("consensus mode {other:?} is not \"single\" or \"bft\""))),
+        }
+    }
 }
 
 /// `[mempool]`
@@ -72,6 +135,20 @@ impl Default for ApiConfig {
 impl Default for SequencerConfig {
     fn default() -> Self {
         SequencerConfig { block_interval_ms: 500, empty_block_interval_ms: 5_000, max_block_txs: 10_000 }
+    }
+}
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig {
+            mode: ConsensusMode::Single,
+            p2p_listen: SocketAddr::from(([0, 0, 0, 0], 27001)),
+            leader_timeout_ms: 1_000,
+            notarization_timeout_ms: 2_000,
+            nullify_retry_ms: 10_000,
+            fetch_timeout_ms: 2_000,
+            activity_timeout_views: 256,
+            max_block_bytes: 4 * 1024 * 1024,
+        }
     }
 }
 impl Default for MempoolConfig {
@@ -131,6 +208,33 @@ empty_block_interval_ms = 5000
 # params.max_block_txs.  env: DEPIN_SEQUENCER_MAX_BLOCK_TXS
 max_block_txs = 10000
 
+[consensus]
+# Who orders blocks. "single": this node alone, with the local sequencer above. "bft": consensus
+# among the validators listed in genesis, each of which must have a p2p address there.
+# env: DEPIN_CONSENSUS_MODE
+mode = "single"
+# Address the consensus p2p transport listens on (bft only). The other validators dial the p2p
+# address genesis lists for this node's key.  env: DEPIN_CONSENSUS_P2P_LISTEN
+p2p_listen = "0.0.0.0:27001"
+# How long to wait for the leader's proposal before voting to skip the view (milliseconds).
+# env: DEPIN_CONSENSUS_LEADER_TIMEOUT_MS
+leader_timeout_ms = 1000
+# How long to wait for a notarization before voting to skip the view (milliseconds); must be
+# greater than leader_timeout_ms.  env: DEPIN_CONSENSUS_NOTARIZATION_TIMEOUT_MS
+notarization_timeout_ms = 2000
+# How often a vote to skip a view that is still open is broadcast again (milliseconds).
+# env: DEPIN_CONSENSUS_NULLIFY_RETRY_MS
+nullify_retry_ms = 10000
+# How long to wait for a peer to answer a request for missing blocks or certificates
+# (milliseconds).  env: DEPIN_CONSENSUS_FETCH_TIMEOUT_MS
+fetch_timeout_ms = 2000
+# Views behind the last finalized one whose votes and certificates are still kept; a validator
+# further behind catches up by fetching finalized blocks.  env: DEPIN_CONSENSUS_ACTIVITY_TIMEOUT_VIEWS
+activity_timeout_views = 256
+# Largest block this node proposes or accepts from a peer, in bytes (65536..=33554432).
+# env: DEPIN_CONSENSUS_MAX_BLOCK_BYTES
+max_block_bytes = 4194304
+
 [mempool]
 # Most pending transactions; beyond it submissions get 429 mempool_full.  env: DEPIN_MEMPOOL_MAX_TXS
 max_txs = 100000
@@ -149,10 +253,57 @@ pub const MIN_BODY_BYTES: usize = 4 * depin_types::limits::MAX_TX_BYTES;
 /// Largest allowed request body limit.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// Smallest allowed `consensus.max_block_bytes`.
+pub const MIN_CONSENSUS_BLOCK_BYTES: usize = 64 * 1024;
+/// Largest allowed `consensus.max_block_bytes`: half the decoder's bound, so a block at the limit
+/// always decodes with room to spare.
+pub const MAX_CONSENSUS_BLOCK_BYTES: usize = depin_types::limits::MAX_BLOCK_BYTES / 2;
+
 /// Largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
+/// The line of [`TEMPLATE`] that [`NodeConfig::to_commented_toml`] replaces when some value is
+/// not the default.
+const TEMPLATE_DEFAULTS_LINE: &str = "# Every key is shown with its default value.";
+/// What it says instead.
+const CHANGED_DEFAULTS_LINE: &str =
+    "# Every key is shown; a value that is not the default is followed by a comment with the default.";
+
 impl NodeConfig {
+    /// [`TEMPLATE`] with this configuration's values: every key and comment kept, and a value
+    /// that differs from its default followed by `# default: …`. For the default configuration
+    /// it is exactly [`TEMPLATE`]. This is how tools write a `config.toml` that is not the
+    /// default (`depin testnet init`).
+    pub fn to_commented_toml(&self) -> String {
+        let table = |c: &NodeConfig| toml::Table::try_from(c).expect("invariant: the configuration serializes to TOML");
+        let (values, defaults) = (table(self), table(&NodeConfig::default()));
+        let lookup = |t: &toml::Table, section: &str, key: &str| {
+            t.get(section).and_then(|s| s.get(key)).cloned().expect("invariant: every TEMPLATE key is a config field")
+        };
+        let mut out = String::with_capacity(TEMPLATE.len() + 256);
+        let mut section = "";
+        let mut changed = false;
+        for line in TEMPLATE.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name;
+            }
+            match line.split_once(" = ") {
+                Some((key, _)) if !line.starts_with('#') => {
+                    let (value, default) = (lookup(&values, section, key), lookup(&defaults, section, key));
+                    if value == default {
+                        out.push_str(line);
+                    } else {
+                        out.push_str(&format!("{key} = {value}  # default: {default}"));
+                        changed = true;
+                    }
+                }
+                _ => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        if changed { out.replacen(TEMPLATE_DEFAULTS_LINE, CHANGED_DEFAULTS_LINE, 1) } else { out }
+    }
+
     /// Load `path` (defaults if it does not exist), then apply environment overrides from
     /// `env` (pass `std::env::vars()`), then validate.
     pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<NodeConfig, ConfigError> {
@@ -188,6 +339,14 @@ impl NodeConfig {
                 self.sequencer.empty_block_interval_ms = parse(key, value)?
             }
             "DEPIN_SEQUENCER_MAX_BLOCK_TXS" => self.sequencer.max_block_txs = parse(key, value)?,
+            "DEPIN_CONSENSUS_MODE" => self.consensus.mode = parse(key, value)?,
+            "DEPIN_CONSENSUS_P2P_LISTEN" => self.consensus.p2p_listen = parse(key, value)?,
+            "DEPIN_CONSENSUS_LEADER_TIMEOUT_MS" => self.consensus.leader_timeout_ms = parse(key, value)?,
+            "DEPIN_CONSENSUS_NOTARIZATION_TIMEOUT_MS" => self.consensus.notarization_timeout_ms = parse(key, value)?,
+            "DEPIN_CONSENSUS_NULLIFY_RETRY_MS" => self.consensus.nullify_retry_ms = parse(key, value)?,
+            "DEPIN_CONSENSUS_FETCH_TIMEOUT_MS" => self.consensus.fetch_timeout_ms = parse(key, value)?,
+            "DEPIN_CONSENSUS_ACTIVITY_TIMEOUT_VIEWS" => self.consensus.activity_timeout_views = parse(key, value)?,
+            "DEPIN_CONSENSUS_MAX_BLOCK_BYTES" => self.consensus.max_block_bytes = parse(key, value)?,
             "DEPIN_MEMPOOL_MAX_TXS" => self.mempool.max_txs = parse(key, value)?,
             "DEPIN_MEMPOOL_MAX_PER_SENDER" => self.mempool.max_per_sender = parse(key, value)?,
             "DEPIN_LOG_LEVEL" => self.log.level = value.to_string(),
@@ -217,6 +376,38 @@ impl NodeConfig {
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return bad("log.format must be \"pretty\" or \"json\"");
         }
+        self.consensus.validate()
+    }
+}
+
+impl ConsensusConfig {
+    /// Range checks of `[consensus]` (also in `single` mode: a file is either valid or not).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        for (key, value) in [
+            ("leader_timeout_ms", self.leader_timeout_ms),
+            ("notarization_timeout_ms", self.notarization_timeout_ms),
+            ("nullify_retry_ms", self.nullify_retry_ms),
+            ("fetch_timeout_ms", self.fetch_timeout_ms),
+            ("activity_timeout_views", self.activity_timeout_views),
+        ] {
+            if value == 0 {
+                return bad(format!("consensus.{key} must be at least 1"));
+            }
+        }
+        // A view must give the leader's proposal time to arrive before it gives up on the
+        // notarization (the engine refuses to start otherwise).
+        if self.notarization_timeout_ms <= self.leader_timeout_ms {
+            return bad(format!(
+                "consensus.notarization_timeout_ms ({}) must be greater than consensus.leader_timeout_ms ({})",
+                self.notarization_timeout_ms, self.leader_timeout_ms
+            ));
+        }
+        if !(MIN_CONSENSUS_BLOCK_BYTES..=MAX_CONSENSUS_BLOCK_BYTES).contains(&self.max_block_bytes) {
+            return bad(format!(
+                "consensus.max_block_bytes must be {MIN_CONSENSUS_BLOCK_BYTES}..={MAX_CONSENSUS_BLOCK_BYTES}"
+            ));
+        }
         Ok(())
     }
 }
@@ -229,6 +420,98 @@ mod tests {
     fn template_parses_to_defaults() {
         let parsed: NodeConfig = toml::from_str(TEMPLATE).unwrap();
         assert_eq!(parsed, NodeConfig::default());
+        assert_eq!(NodeConfig::default().to_commented_toml(), TEMPLATE);
+    }
+
+    #[test]
+    fn commented_toml_keeps_comments_and_round_trips() {
+        let mut c = NodeConfig::default();
+        c.api.listen = SocketAddr::from(([127, 0, 0, 1], 27000));
+        c.consensus.mode = ConsensusMode::Bft;
+        c.consensus.p2p_listen = SocketAddr::from(([127, 0, 0, 1], 27001));
+        c.log.format = "json".into();
+        let text = c.to_commented_toml();
+        assert_eq!(toml::from_str::<NodeConfig>(&text).unwrap(), c);
+        assert!(text.contains("listen = \"127.0.0.1:27000\"  # default: \"127.0.0.1:8787\"\n"), "{text}");
+        assert!(text.contains("mode = \"bft\"  # default: \"single\"\n"), "{text}");
+        assert!(text.contains("\nmax_block_bytes = 4194304\n"), "unchanged values stay as they are:\n{text}");
+        assert!(text.contains(CHANGED_DEFAULTS_LINE) && !text.contains(TEMPLATE_DEFAULTS_LINE), "{text}");
+        // Every comment line of the template is still there.
+        for line in TEMPLATE.lines().filter(|l| l.starts_with('#') && *l != TEMPLATE_DEFAULTS_LINE) {
+            assert!(text.contains(line), "lost {line:?}");
+        }
+    }
+
+    /// Every key in [`TEMPLATE`] names its own `DEPIN_<SECTION>_<KEY>` variable in the comment
+    /// above it, and `apply_env` acts on that variable.
+    #[test]
+    fn every_template_key_names_a_working_env_var() {
+        let mut section = String::new();
+        let mut comment = String::new();
+        let mut keys = 0;
+        for line in TEMPLATE.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.to_uppercase();
+            } else if let Some(c) = line.strip_prefix('#') {
+                comment.push_str(c);
+            } else if let Some((key, _)) = line.split_once(" = ") {
+                let var = format!("DEPIN_{section}_{}", key.to_uppercase());
+                assert!(comment.contains(&format!("env: {var}")), "the comment above {key} does not name {var}");
+                let mut c = NodeConfig::default();
+                let acted = c.apply_env(&var, "\u{1}not a value").is_err() || c != NodeConfig::default();
+                assert!(acted, "{var} is documented but apply_env ignores it");
+                comment.clear();
+                keys += 1;
+            }
+        }
+        assert_eq!(keys, 17, "a key was added or removed: update this count with the template");
+        assert!(TEMPLATE.contains(&format!("({MIN_CONSENSUS_BLOCK_BYTES}..={MAX_CONSENSUS_BLOCK_BYTES})")));
+    }
+
+    #[test]
+    fn consensus_section_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[consensus]\nmode = \"bft\"\np2p_listen = \"127.0.0.1:27011\"\n").unwrap();
+        let c = NodeConfig::load(&path, vec![]).unwrap();
+        assert_eq!(c.consensus.mode, ConsensusMode::Bft);
+        assert_eq!(c.consensus.p2p_listen, SocketAddr::from(([127, 0, 0, 1], 27011)));
+        assert_eq!(c.consensus.leader_timeout_ms, 1_000, "unset keys keep their defaults");
+        let env = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        let c = NodeConfig::load(&path, env("DEPIN_CONSENSUS_MODE", "single")).unwrap();
+        assert_eq!(c.consensus.mode, ConsensusMode::Single);
+        let c = NodeConfig::load(&path, env("DEPIN_CONSENSUS_FETCH_TIMEOUT_MS", "750")).unwrap();
+        assert_eq!(c.consensus.fetch_timeout_ms, 750);
+        assert!(NodeConfig::load(&path, env("DEPIN_CONSENSUS_MODE", "raft")).is_err());
+        std::fs::write(&path, "[consensus]\nmode = \"raft\"\n").unwrap();
+        assert!(matches!(NodeConfig::load(&path, vec![]), Err(ConfigError::Parse { .. })));
+        assert_eq!("bft".parse::<ConsensusMode>().unwrap().to_string(), "bft");
+    }
+
+    #[test]
+    fn consensus_ranges_are_checked() {
+        #[track_caller]
+        fn invalid(change: impl FnOnce(&mut ConsensusConfig), needle: &str) {
+            let mut c = NodeConfig::default();
+            change(&mut c.consensus);
+            match c.validate() {
+                Err(ConfigError::Invalid(m)) => assert!(m.contains(needle), "{m:?} does not say {needle:?}"),
+                other => panic!("expected an invalid config ({needle}), got {other:?}"),
+            }
+        }
+        invalid(|c| c.leader_timeout_ms = 0, "consensus.leader_timeout_ms must be at least 1");
+        invalid(|c| c.notarization_timeout_ms = 0, "consensus.notarization_timeout_ms must be at least 1");
+        invalid(|c| c.nullify_retry_ms = 0, "consensus.nullify_retry_ms must be at least 1");
+        invalid(|c| c.fetch_timeout_ms = 0, "consensus.fetch_timeout_ms must be at least 1");
+        invalid(|c| c.activity_timeout_views = 0, "consensus.activity_timeout_views must be at least 1");
+        let greater = "must be greater than consensus.leader_timeout_ms";
+        invalid(|c| c.notarization_timeout_ms = c.leader_timeout_ms, greater);
+        invalid(|c| c.max_block_bytes = MIN_CONSENSUS_BLOCK_BYTES - 1, "consensus.max_block_bytes must be");
+        invalid(|c| c.max_block_bytes = MAX_CONSENSUS_BLOCK_BYTES + 1, "consensus.max_block_bytes must be");
+        let mut c = NodeConfig::default();
+        c.consensus.max_block_bytes = MAX_CONSENSUS_BLOCK_BYTES;
+        c.consensus.notarization_timeout_ms = c.consensus.leader_timeout_ms + 1;
+        c.validate().unwrap();
     }
 
     #[test]

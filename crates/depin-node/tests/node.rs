@@ -129,7 +129,7 @@ fn a_foreign_state_at_the_head_height_is_rebuilt_not_trusted() {
         chain_id: "depin-foreign".into(),
         genesis_time_ms: 1,
         params: Params::default(),
-        validators: vec![GenesisValidator { name: "v".into(), public_key: node_key.public_key() }],
+        validators: vec![GenesisValidator { name: "v".into(), public_key: node_key.public_key(), p2p: None }],
         accounts: vec![GenesisAccount { address: alice.public_key().address(), balance: Amount(100) }],
     };
     let dir = tempfile::tempdir().unwrap();

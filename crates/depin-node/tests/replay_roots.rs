@@ -19,7 +19,7 @@ fn genesis() -> Genesis {
         chain_id: "depin-roots".into(),
         genesis_time_ms: 1_000,
         params: Params { min_fee: Amount(1), max_block_txs: 100 },
-        validators: vec![GenesisValidator { name: "v".into(), public_key: key(100).public_key() }],
+        validators: vec![GenesisValidator { name: "v".into(), public_key: key(100).public_key(), p2p: None }],
         accounts: (0..3).map(|i| GenesisAccount { address: key(i).public_key().address(), balance: Amount(500) }).collect(),
     }
 }

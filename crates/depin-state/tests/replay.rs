@@ -74,7 +74,7 @@ fn replay(blocks: &[Vec<Transaction>]) -> (MemState, Vec<Vec<Receipt>>) {
         chain_id: "depin-prop".into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(1), max_block_txs: 1000 },
-        validators: vec![GenesisValidator { name: "v".into(), public_key: keys()[0].public_key() }],
+        validators: vec![GenesisValidator { name: "v".into(), public_key: keys()[0].public_key(), p2p: None }],
         accounts: keys()
             .iter()
             .take(4)

@@ -19,7 +19,7 @@ fn genesis(min_fee: u128) -> MemState {
         chain_id: CHAIN.into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(min_fee), max_block_txs: 100 },
-        validators: vec![GenesisValidator { name: "v".into(), public_key: key(200).public_key() }],
+        validators: vec![GenesisValidator { name: "v".into(), public_key: key(200).public_key(), p2p: None }],
         accounts: (1..=3)
             .map(|i| GenesisAccount { address: key(i).public_key().address(), balance: Amount(1_000) })
             .collect(),
@@ -198,7 +198,7 @@ fn a_transfer_that_would_overflow_the_recipient_is_rejected() {
         chain_id: CHAIN.into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(0), max_block_txs: 10 },
-        validators: vec![GenesisValidator { name: "v".into(), public_key: key(200).public_key() }],
+        validators: vec![GenesisValidator { name: "v".into(), public_key: key(200).public_key(), p2p: None }],
         accounts: vec![
             GenesisAccount { address: key(1).public_key().address(), balance: Amount(10) },
             GenesisAccount { address: key(2).public_key().address(), balance: Amount(u128::MAX - 10) },

@@ -144,10 +144,12 @@ fn genesis_fixture() -> Genesis {
             GenesisValidator {
                 name: "v0".into(),
                 public_key: ed25519(1).public_key(),
+                p2p: None,
             },
             GenesisValidator {
                 name: "v1".into(),
                 public_key: ed25519(3).public_key(),
+                p2p: None,
             },
         ],
         accounts: vec![
@@ -161,6 +163,14 @@ fn genesis_fixture() -> Genesis {
             },
         ],
     }
+}
+
+/// The genesis fixture as a replicated network: the same validators with consensus p2p addresses.
+fn replicated_genesis_fixture() -> Genesis {
+    let mut g = genesis_fixture();
+    g.validators[0].p2p = Some("127.0.0.1:27001".into());
+    g.validators[1].p2p = Some("127.0.0.1:27003".into());
+    g
 }
 
 /// The header of the spec's block header vector, sealed with no transactions.
@@ -237,6 +247,14 @@ fn genesis_fixture_and_id() {
     // The id is H(GENESIS_ID, enc(Genesis)) (spec, "Genesis id"): a domain of its own, not BLOCK_ID.
     assert_eq!(g.id(), hash_domain(domain::GENESIS_ID, &encode(&g)));
     assert_eq!(g.id().to_hex(), GENESIS_ID_HEX);
+    assert!(!g.is_replicated());
+
+    // With p2p addresses: each validator's `Option<String>` is tag 1, then the string.
+    let r = replicated_genesis_fixture();
+    r.validate().expect("the replicated fixture genesis is valid (rule G-1)");
+    assert!(r.is_replicated());
+    check_fixture("replicated Genesis", &r, REPLICATED_GENESIS_HEX);
+    assert_eq!(r.id().to_hex(), REPLICATED_GENESIS_ID_HEX);
 }
 
 #[test]
@@ -350,8 +368,13 @@ const PARAMS_DEFAULT_HEX: &str = "0000000000000000000000000000000010270000";
 // Supply { total: 999755, genesis: 1000000, minted: 5, burned: 250 }: 4 x 16 bytes.
 const SUPPLY_HEX: &str = "4b410f0000000000000000000000000040420f0000000000000000000000000005000000000000000000000000000000fa000000000000000000000000000000";
 
-const GENESIS_HEX: &str = "0d000000646570696e2d666978747572650068e5cf8b0100000a000000000000000000000000000000f401000002000000020000007630018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c02000000763101ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d10200000001b720b4a7036600b7fcf6734228c1e87bbcf079b78deaab2346b4be2cf04b712340420f00000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab00105000000000000000000000000000000";
-const GENESIS_ID_HEX: &str = "2c947a2951ec007a6c894f58127bd3061a57b9446fdc2acc4da5d8f531cc9d7e";
+// Genesis format v2 (domain "depin 2026 genesis id v2"): each validator ends with its p2p address,
+// an `Option<String>` (00 = none; 01, u32 length, bytes).
+const GENESIS_HEX: &str = "0d000000646570696e2d666978747572650068e5cf8b0100000a000000000000000000000000000000f401000002000000020000007630018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c0002000000763101ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1000200000001b720b4a7036600b7fcf6734228c1e87bbcf079b78deaab2346b4be2cf04b712340420f00000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab00105000000000000000000000000000000";
+const GENESIS_ID_HEX: &str = "4d126a4ea43d1ef05d092c1395c5e332aa740494cb5cadef2829649609993bef";
+// The same with p2p "127.0.0.1:27001" and "127.0.0.1:27003" (01 0f000000 then 15 ASCII bytes).
+const REPLICATED_GENESIS_HEX: &str = "0d000000646570696e2d666978747572650068e5cf8b0100000a000000000000000000000000000000f401000002000000020000007630018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c010f0000003132372e302e302e313a323730303102000000763101ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d1010f0000003132372e302e302e313a32373030330200000001b720b4a7036600b7fcf6734228c1e87bbcf079b78deaab2346b4be2cf04b712340420f00000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab00105000000000000000000000000000000";
+const REPLICATED_GENESIS_ID_HEX: &str = "c91b6d195cfcbb75c520e5889748c21df0ead32f0ef5bf70dccbc324eec4adab";
 
 // Same as TX_FIXTURE_HEX / TX_FIXTURE_ID in src/tx.rs and the spec's transaction vector.
 const TRANSFER_HEX: &str = "0d000000646570696e2d66697874757265018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c07000000000000000a00000000000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab001e8030000000000000000000000000000015d4c020dd2fd4e6adcaa5f88205d700a7fa9adc695e9fcca8671c4679cb7d2da7c98f5e40902780e1a7b3576cae1ef78395f22c93a42540ad7f8af0a1bd71802";

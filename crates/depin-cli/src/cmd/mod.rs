@@ -8,6 +8,7 @@ mod ledger;
 mod proof;
 mod query;
 mod status;
+mod testnet;
 mod tx;
 mod up;
 
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Up(args) => up::run(&ctx, &args),
+        Command::Testnet(cmd) => testnet::run(&ctx, cmd),
         Command::Status => status::run(&ctx),
         Command::Keys(cmd) => keys::run(&ctx, cmd),
         Command::Tx(cmd) => tx::run(&ctx, cmd),
