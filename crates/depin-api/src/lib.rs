@@ -140,6 +140,8 @@ impl Shutdown {
         schema::Block,
         schema::BlockHeader,
         schema::Status,
+        schema::Replication,
+        schema::Validator,
         schema::Health,
         schema::Event,
     )),

@@ -346,6 +346,40 @@ pub struct Status {
     node_address: Address,
     /// Software version.
     version: String,
+    /// `single` (local sequencer) or `bft` (replicated by consensus).
+    mode: String,
+    /// The replication engine's view (BFT mode only).
+    replication: Option<Replication>,
+}
+
+/// What the BFT engine reports (peers, validator set, finalized height).
+#[derive(ToSchema)]
+pub struct Replication {
+    /// Engine name and version.
+    engine: String,
+    /// Latest finalized height known to consensus (the ledger may still be catching up).
+    finalized_height: u64,
+    /// Latest consensus view with a certificate.
+    view: u64,
+    /// The genesis validator set.
+    validators: Vec<Validator>,
+    /// Peers heard from recently.
+    peers_connected: u64,
+}
+
+/// One genesis validator as this node sees it.
+#[derive(ToSchema)]
+pub struct Validator {
+    /// Name from genesis.
+    name: String,
+    /// Consensus (and block-signing) key.
+    public_key: PublicKey,
+    /// Network address from genesis.
+    p2p: Option<String>,
+    /// This node.
+    is_self: bool,
+    /// Heard from within the last few seconds.
+    connected: bool,
 }
 
 /// Liveness answer.

@@ -230,7 +230,8 @@ where
             certification_timeout: cfg.notarization_timeout,
             timeout_retry: cfg.nullify_retry,
             view_retention: ViewDelta::new(cfg.activity_timeout_views),
-            skip: SkipPolicy::Enabled { timeout: cfg.notarization_timeout * 3, budget: SkipBudget::Participants },
+            // Commonware requires the skip timeout to exceed the nullify retry.
+            skip: SkipPolicy::Enabled { timeout: cfg.nullify_retry * 2, budget: SkipBudget::Participants },
             fetch_timeout: NZDuration!(cfg.fetch_timeout),
             fetch_retry_delay: Duration::from_millis(100),
             forward: ForwardPolicy::Disabled,

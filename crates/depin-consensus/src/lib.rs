@@ -11,6 +11,7 @@
 //! - [`evidence`]: views and Byzantine faults reported by consensus.
 //! - [`engine`]: wiring of one validator over any runtime and network.
 //! - [`identity`]: validator keys as consensus identities.
+//! - [`validator`]: one validator in production (Tokio runtime, authenticated p2p).
 
 pub mod app;
 pub mod block;
@@ -19,3 +20,4 @@ pub mod evidence;
 pub mod gossip;
 pub mod identity;
 pub mod replica;
+pub mod validator;

@@ -17,6 +17,6 @@ pub use config::NodeConfig;
 pub use home::{init_home, Home, InitOptions, InitReport};
 pub use mempool::SubmitError;
 pub use node::{
-    AccountView, BlockView, GossipHook, MetricsSource, Node, NodeError, NodeEvent, ReplicationStatus, Status, TxStatus, ValidatorView,
+    read_genesis, read_node_key, AccountView, BlockView, GossipHook, MetricsSource, Node, NodeError, NodeEvent, ReplicationStatus, Status, TxStatus, ValidatorView,
 };
 pub use sequencer::SequencerHandle;

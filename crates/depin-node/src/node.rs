@@ -9,7 +9,7 @@ use depin_keystore::KeyFile;
 use depin_ledger::authstate::StateProof;
 use depin_ledger::{Ledger, LedgerError};
 use depin_types::state_key::{account_key, Account};
-use depin_types::{Address, Amount, Block, Genesis, Hash32, PublicKey, Receipt, Transaction};
+use depin_types::{Address, Amount, Block, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction};
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
@@ -18,6 +18,21 @@ use crate::config::NodeConfig;
 use crate::home::Home;
 use crate::mempool::{Mempool, SubmitError};
 use crate::metrics::Metrics;
+
+/// Read and decrypt the home's node key (`password` is not needed for a plaintext dev key).
+pub fn read_node_key(home: &Home, password: Option<&[u8]>) -> Result<SecretKey, NodeError> {
+    let key_file = KeyFile::read(&home.node_key())
+        .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
+    key_file.decrypt(password, true).map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))
+}
+
+/// Read and validate the home's genesis.
+pub fn read_genesis(home: &Home) -> Result<Genesis, NodeError> {
+    let text = std::fs::read_to_string(home.genesis()).map_err(|e| {
+        NodeError::Home(format!("cannot read {}: {e} (run `depin init` first)", home.genesis().display()))
+    })?;
+    Genesis::from_toml(&text).map_err(|e| NodeError::Home(format!("{}: {e}", home.genesis().display())))
+}
 
 /// Capacity of the event channel; a slower subscriber sees a "lagged" gap, never blocks us.
 const EVENT_CAPACITY: usize = 1024;
@@ -233,16 +248,13 @@ impl Node {
     /// Open the node in `home` with `config` (the ledger is created from genesis on first open).
     /// `node_key_password` decrypts the node key; a plaintext node key (dev homes) needs none.
     pub fn open(home: &Home, config: NodeConfig, node_key_password: Option<&[u8]>) -> Result<Node, NodeError> {
-        let text = std::fs::read_to_string(home.genesis()).map_err(|e| {
-            NodeError::Home(format!("cannot read {}: {e} (run `depin init` first)", home.genesis().display()))
-        })?;
-        let genesis = Genesis::from_toml(&text)
-            .map_err(|e| NodeError::Home(format!("{}: {e}", home.genesis().display())))?;
-        let key_file = KeyFile::read(&home.node_key())
-            .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
-        let key = key_file
-            .decrypt(node_key_password, true)
-            .map_err(|e| NodeError::Home(format!("{}: {e}", home.node_key().display())))?;
+        let key = read_node_key(home, node_key_password)?;
+        Node::open_with_key(home, config, key)
+    }
+
+    /// [`Node::open`] with the node key already read (see [`read_node_key`]).
+    pub fn open_with_key(home: &Home, config: NodeConfig, key: SecretKey) -> Result<Node, NodeError> {
+        let genesis = read_genesis(home)?;
         let ledger = Ledger::open(&home.ledger(), &genesis, true)?;
         let chain = Chain::new(ledger, genesis, Some(key));
         if let Some(heights) = chain.repair_state()? {

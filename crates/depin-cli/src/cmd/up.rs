@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use depin_api::ApiLimits;
-use depin_node::{init_home, InitOptions, Node};
+use depin_consensus::identity::consensus_signer;
+use depin_node::config::ConsensusMode;
+use depin_node::{init_home, read_node_key, InitOptions, Node};
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::UpArgs;
@@ -48,17 +50,36 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden
     let listen = config.api.listen;
     let encrypted = depin_keystore::KeyFile::read(&ctx.home.node_key()).map(|f| f.is_encrypted()).unwrap_or(false);
     let password = if encrypted { Some(crate::cmd::password("Node key password: ", false)?) } else { None };
-    let node = Node::open(&ctx.home, config, password.as_deref()).map_err(CliError::fail)?;
+    let bft = config.consensus.mode == ConsensusMode::Bft;
+    let consensus_cfg = config.consensus.clone();
+    let key = read_node_key(&ctx.home, password.as_deref()).map_err(CliError::fail)?;
+    let signer = if bft { Some(consensus_signer(&key).map_err(CliError::fail)?) } else { None };
+    let node = Node::open_with_key(&ctx.home, config, key).map_err(CliError::fail)?;
+    if !bft && node.chain().genesis().is_replicated() {
+        return Err(CliError::fail("this genesis lists validators with p2p addresses, but [consensus] mode is \"single\"")
+            .hint("set mode = \"bft\" in config.toml (or DEPIN_CONSENSUS_MODE=bft): a replicated chain sequenced alone would fork"));
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CliError::fail(format!("cannot listen on {listen}: {e}")).hint("pass --listen 127.0.0.1:PORT"))?;
     let status = node.status().map_err(CliError::fail)?;
-    let sequencer = node.start_sequencer();
+    // One sequencer: the local one, or the validators' consensus.
+    let (sequencer, validator) = match signer {
+        None => (Some(node.start_sequencer()), None),
+        Some(signer) => {
+            let storage = ctx.home.ledger().join("consensus");
+            let v = depin_consensus::validator::start(node.clone(), signer, &consensus_cfg, storage).map_err(CliError::fail)?;
+            (None, Some(v))
+        }
+    };
     println!("depin node up");
     println!("  chain      {} (height {})", status.chain_id, status.height);
     println!("  api        http://{listen}/api/v1/status");
     println!("  metrics    http://{listen}/metrics");
     println!("  home       {}", ctx.home.root().display());
+    if bft {
+        println!("  consensus  bft, p2p {} ({} validators)", consensus_cfg.p2p_listen, status_validators(&node));
+    }
     // Other commands find the node through the home's config; say how if --listen moved it.
     let node_flag = if args_listen_overridden { format!(" --node http://{listen}") } else { String::new() };
     if let Ok(ks) = ctx.keystore()
@@ -82,9 +103,18 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden
     };
     let router = depin_api::router(node.clone(), limits);
     depin_api::serve(listener, router, shutdown).await.map_err(CliError::fail)?;
-    sequencer.stop().map_err(|e| CliError::fail(format!("the sequencer stopped on a fault: {e}")))?;
+    if let Some(v) = validator {
+        v.stop();
+    }
+    if let Some(sequencer) = sequencer {
+        sequencer.stop().map_err(|e| CliError::fail(format!("the sequencer stopped on a fault: {e}")))?;
+    }
     println!("depin node stopped at height {}", node.status().map(|s| s.height).unwrap_or(0));
     Ok(())
+}
+
+fn status_validators(node: &Node) -> usize {
+    node.chain().genesis().validators.len()
 }
 
 fn init_logging(level: &str, format: &str) {
