@@ -50,7 +50,7 @@ impl App {
     /// Make every block of `ancestry` that is not known here yet known, by verifying them
     /// oldest first. False if one of them is invalid (or the stream ends before reaching a
     /// known block, which marshal never does for a certified parent).
-    async fn learn(&self, ancestry: &mut (impl Ancestry<ChainBlock> + Unpin)) -> bool {
+    async fn learn(&self, ancestry: &mut impl Ancestry<ChainBlock>) -> bool {
         let mut unknown = Vec::new();
         while let Some(b) = ancestry.next().await {
             let height = b.height().get();

@@ -38,7 +38,7 @@ pub enum ChainBlock {
     /// A depin block with its canonical encoding (kept, so it is encoded once).
     Block {
         /// The block.
-        block: Block,
+        block: Box<Block>,
         /// `encode(&block)`.
         encoded: Vec<u8>,
     },
@@ -48,7 +48,7 @@ impl ChainBlock {
     /// Wrap a depin block.
     pub fn new(block: Block) -> ChainBlock {
         let encoded = encode(&block);
-        ChainBlock::Block { block, encoded }
+        ChainBlock::Block { block: Box::new(block), encoded }
     }
 
     /// The depin block, unless this is the genesis anchor.
@@ -130,7 +130,7 @@ impl Read for ChainBlock {
                 if encode(&block) != encoded {
                     return Err(CodecError::Invalid("ChainBlock", "non-canonical block encoding"));
                 }
-                Ok(ChainBlock::Block { block, encoded })
+                Ok(ChainBlock::Block { block: Box::new(block), encoded })
             }
             tag => Err(CodecError::InvalidEnum(tag)),
         }
