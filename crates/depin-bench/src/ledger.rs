@@ -266,15 +266,16 @@ fn node_key_from(seed: &[u8; 32]) -> SecretKey {
     SecretKey::from_seeds(Scheme::Ed25519, seed).expect("invariant: 32-byte seeds are valid")
 }
 
-/// Signatures with their keys and signed messages, in the two forms the verifiers take.
-struct RawSigs {
+/// Signatures with their keys and signed messages, in the two forms the verifiers take (the
+/// consensus suite measures its physical reference with it too).
+pub(crate) struct RawSigs {
     items: Vec<(PublicKey, Vec<u8>, Signature)>,
     public_keys: Vec<[u8; 32]>,
     signatures: Vec<[u8; 64]>,
 }
 
 impl RawSigs {
-    fn from_txs(txs: &[Transaction]) -> RawSigs {
+    pub(crate) fn from_txs(txs: &[Transaction]) -> RawSigs {
         let items: Vec<_> = txs
             .iter()
             .map(|tx| (tx.content.signer.clone(), signing_message(&tx.id()), tx.signature.clone()))
@@ -299,7 +300,7 @@ impl RawSigs {
     }
 
     /// Strict single verification (what a transaction costs), one thread.
-    fn single_1core(&self) -> Result<f64, BenchError> {
+    pub(crate) fn single_1core(&self) -> Result<f64, BenchError> {
         let t = Instant::now();
         let ok = self.items.iter().filter(|i| Self::check(i)).count();
         let elapsed = t.elapsed();

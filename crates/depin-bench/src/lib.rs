@@ -4,13 +4,18 @@
 //! signatures) and, in the same run, the physical reference each target is a ratio of (raw
 //! signature verification rate, raw fsync latency), so a ratio holds on any machine.
 //!
+//! Suites: [`ledger`] (the ledger in one process) and [`consensus`] (four BFT validators, each a
+//! real `depin up` process, loaded over HTTP).
+//!
 //! **Boundary:** this library never prints; the CLI (`depin bench ledger -o json`) owns the
 //! terminal and renders [`BenchReport::to_json`] or [`BenchReport::to_table`].
 
+pub mod consensus;
 mod ledger;
 mod measure;
 pub mod report;
 
+pub use consensus::{consensus, ConsensusBenchOptions};
 pub use ledger::{ledger, LedgerBenchOptions};
 pub use measure::{machine, utc_date};
 pub use report::{BenchReport, BenchResult, Machine, Op, Target};
@@ -46,4 +51,11 @@ pub enum BenchError {
     /// A state proof could not be made or did not verify.
     #[error("state proof: {0}")]
     Proof(String),
+    /// The network of the consensus suite failed: a validator did not start, exited, refused
+    /// the load or disagreed (with the tail of every validator's log).
+    #[error("consensus network: {0}")]
+    Network(String),
+    /// The caller asked the run to stop (Ctrl-C, SIGTERM).
+    #[error("cancelled")]
+    Cancelled,
 }

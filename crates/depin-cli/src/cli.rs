@@ -310,4 +310,32 @@ pub enum BenchCmd {
         #[arg(long)]
         quick: bool,
     },
+    /// A local network of 4 BFT validators (`depin up` children of this executable, on
+    /// loopback) loaded over HTTP with pre-signed transfers from many funded senders: finalized
+    /// tx/s and finality latency (submit to committed, p50/p99), beside the raw single-thread
+    /// Ed25519 verify rate. Takes a 3 s warm-up plus --seconds, plus startup and funding.
+    Consensus(BenchConsensusArgs),
+}
+
+/// `depin bench consensus`
+#[derive(Args, Debug)]
+pub struct BenchConsensusArgs {
+    /// Measured seconds of load (after a 3 s warm-up), 1 to 3600.
+    #[arg(long, value_name = "S", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+    /// Funded accounts the load is spread over, 8 to 50000.
+    #[arg(long, value_name = "N", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(8..=50_000))]
+    pub senders: u64,
+    /// Most transactions accepted and not yet committed, 1 to 100000. The default is the
+    /// targets' product by Little's law (10000 tx/s x 1 s).
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub in_flight: u64,
+    /// Transfers per second the load can offer at most: this many times (3 + --seconds) are
+    /// signed before the run.
+    #[arg(long, value_name = "TX_PER_S", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_rate: u64,
+    /// First port: validator i uses P+2i (API) and P+2i+1 (p2p) on 127.0.0.1. Default: 8 free
+    /// consecutive ports in 20000..32000.
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u16).range(1..=65_528))]
+    pub base_port: Option<u16>,
 }

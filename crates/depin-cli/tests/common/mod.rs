@@ -1,10 +1,12 @@
 //! Start and stop real `depin` processes for end-to-end tests.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use std::fs::File;
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The `depin` binary under test.
 pub fn depin() -> Command {
@@ -14,6 +16,98 @@ pub fn depin() -> Command {
 /// A free loopback port.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Remove every `DEPIN_*` variable of the test's environment and `RUST_LOG` from `cmd`, so a
+/// child runs on its home's files whatever the developer's shell exports. Variables the caller
+/// sets afterwards with `env` still apply.
+pub fn clear_depin_env(cmd: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("DEPIN_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env_remove("RUST_LOG")
+}
+
+/// The first of `n` consecutive loopback ports that are free now (each was bound and released),
+/// from a random base in 20000..32000: below Linux's ephemeral range (32768..), so the ports a
+/// test binary takes with [`free_port`] or outgoing connections do not collide with them.
+pub fn free_port_range(n: u16) -> u16 {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let mut seed = (nanos ^ (u64::from(std::process::id()) << 32)) | 1;
+    for _ in 0..500 {
+        // xorshift64: a different base per attempt.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let base = 20_000 + (seed % u64::from(12_000 - n)) as u16;
+        let free = (base..base + n).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free loopback ports found in 20000..32000");
+}
+
+/// The last `lines` lines of a log file (or why it cannot be read).
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let all: Vec<&str> = text.lines().collect();
+            all[all.len().saturating_sub(lines)..].join("\n")
+        }
+        Err(e) => format!("(cannot read {}: {e})", path.display()),
+    }
+}
+
+/// A `depin up --home HOME` on a home that already exists (its config chooses the ports), with
+/// stdout and stderr appended to a log file; killed on drop.
+pub struct HomeProcess {
+    /// The child.
+    pub child: Child,
+    /// Home.
+    pub home: PathBuf,
+    /// Its stdout and stderr, appended across restarts.
+    pub log: PathBuf,
+}
+
+impl HomeProcess {
+    /// Start `depin up --home home` (no waiting) with `DEPIN_LOG_LEVEL=log_level` and no other
+    /// `DEPIN_*` variable of the test's environment.
+    pub fn start(home: &Path, log: &Path, log_level: &str) -> HomeProcess {
+        let mut file = File::options().create(true).append(true).open(log).unwrap();
+        writeln!(file, "===== test: depin up --home {} =====", home.display()).unwrap();
+        let mut cmd = depin();
+        clear_depin_env(&mut cmd)
+            .args(["up", "--home"])
+            .arg(home)
+            .env("DEPIN_LOG_LEVEL", log_level)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        let child = cmd.spawn().unwrap();
+        HomeProcess { child, home: home.to_path_buf(), log: log.to_path_buf() }
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HomeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// `depin init --dev` into `home`.
