@@ -323,8 +323,9 @@ pub struct BenchConsensusArgs {
     /// Measured seconds of load (after a 3 s warm-up), 1 to 3600.
     #[arg(long, value_name = "S", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub seconds: u64,
-    /// Funded accounts the load is spread over, 8 to 50000.
-    #[arg(long, value_name = "N", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(8..=50_000))]
+    /// Funded accounts the load is spread over, 16 (one per load thread) to 50000.
+    #[arg(long, value_name = "N", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(depin_bench::consensus::LOAD_THREADS as u64..=50_000))]
     pub senders: u64,
     /// Most transactions accepted and not yet committed, 1 to 100000. The default is the
     /// targets' product by Little's law (10000 tx/s x 1 s).

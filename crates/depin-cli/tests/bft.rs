@@ -174,8 +174,17 @@ impl Net {
     }
 
     /// The status of validator `i` must say BFT and describe the four validators, itself once.
-    fn check_replication(&self, i: usize) {
-        let s = self.status(i).unwrap_or_else(|e| self.fail(e));
+    /// The node publishes its replication view a moment after consensus starts (and says
+    /// `single` until then), so this waits up to 10 s for it.
+    #[track_caller]
+    fn expect_bft_status(&mut self, i: usize) {
+        self.wait_for(&format!("validator-{i} to report a BFT status"), Duration::from_secs(10), |net| {
+            net.bft_status(i)
+        });
+    }
+
+    fn bft_status(&self, i: usize) -> Result<(), String> {
+        let s = self.status(i)?;
         let r = &s["replication"];
         let validators = r["validators"].as_array().map(Vec::as_slice).unwrap_or_default();
         let selves: Vec<&Value> = validators.iter().filter(|v| v["is_self"] == true).collect();
@@ -188,9 +197,7 @@ impl Net {
             && selves.len() == 1
             && selves[0]["public_key"] == s["node_public_key"]
             && selves[0]["name"] == format!("validator-{i}").as_str();
-        if !ok {
-            self.fail(format!("validator-{i}: status is not a BFT status of validator-{i} among {N}: {s}"));
-        }
+        if ok { Ok(()) } else { Err(format!("validator-{i}: not a BFT status of validator-{i} among {N}: {s}")) }
     }
 
     fn sign_transfer(&mut self) -> (Value, u64) {
@@ -315,7 +322,7 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() {
         Ok(())
     });
     for i in 0..N {
-        net.check_replication(i);
+        net.expect_bft_status(i);
     }
     net.wait_for("every validator connected to its 3 peers", Duration::from_secs(20), |net| {
         for i in 0..N {
@@ -366,7 +373,7 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() {
     eprintln!("bft test: validator-3 caught up to {target} in {:.1?}", restart.elapsed());
     net.expect_same_block(target);
     net.expect_committed(&acked, &[0, 1, 2, 3], Duration::from_secs(15));
-    net.check_replication(3);
+    net.expect_bft_status(3);
 
     // It takes part again: a transfer submitted to it commits everywhere.
     let last = net.transfer(3);

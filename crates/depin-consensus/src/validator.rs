@@ -148,7 +148,10 @@ pub fn start(node: Node, signer: ed25519::PrivateKey, cfg: &ConsensusConfig, sto
                 );
                 let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p_cfg);
                 let _ = oracle.track(0, Map::from_iter_dedup(peers));
-                let quota = Quota::per_second(NZU32!(100_000));
+                // commonware-p2p sizes each channel's queue as peers x burst and allocates it up front: a
+                // quota of 100k/s cost 5 GB per validator. 1,000 messages/s per peer and channel is far
+                // above what votes (a few per view) or batched gossip need.
+                let quota = Quota::per_second(NZU32!(1_000));
                 let mut regs = channel::ALL.iter().map(|ch| network.register(*ch, quota)).collect::<Vec<_>>().into_iter();
                 let mut next = || regs.next().expect("invariant: one registration per channel");
                 let channels = Channels {

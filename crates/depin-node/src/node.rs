@@ -571,7 +571,7 @@ impl Node {
             node_address: pk.address(),
             node_public_key: pk,
             version: env!("CARGO_PKG_VERSION").to_string(),
-            mode: if replication.is_some() { "bft" } else { "single" },
+            mode: self.inner.config.consensus.mode.as_str(),
             replication,
         })
     }
