@@ -39,12 +39,19 @@ pub const MAX_FUTURE_MS: u64 = 2_000;
 pub struct App {
     replica: Replica,
     max_block_bytes: usize,
+    empty_wait: Duration,
 }
 
+/// How often a leader with an empty pool looks again for transactions.
+const EMPTY_POLL: Duration = Duration::from_millis(20);
+
 impl App {
-    /// An application over `replica`, building blocks of at most `max_block_bytes` of transactions.
-    pub fn new(replica: Replica, max_block_bytes: usize) -> App {
-        App { replica, max_block_bytes }
+    /// An application over `replica`, building blocks of at most `max_block_bytes` of
+    /// transactions. A leader whose pool is empty waits up to `empty_wait` (keep it well under
+    /// the leader timeout) for a transaction before proposing an empty block, so an idle chain
+    /// does not cut empty blocks as fast as consensus can vote.
+    pub fn new(replica: Replica, max_block_bytes: usize, empty_wait: Duration) -> App {
+        App { replica, max_block_bytes, empty_wait }
     }
 
     /// Make every block of `ancestry` that is not known here yet known, by verifying them
@@ -103,6 +110,11 @@ impl<E: Clock + Send + Sync + 'static> Application<E> for App {
     ) -> Option<Digested<ChainBlock>> {
         if !self.learn(&mut ancestry).await {
             return None;
+        }
+        let mut waited = Duration::ZERO;
+        while waited < self.empty_wait && self.replica.node().mempool_len() == 0 {
+            clock.sleep(EMPTY_POLL).await;
+            waited += EMPTY_POLL;
         }
         let parent = id_of(&context.parent.1);
         match self.replica.propose(parent, now_ms(&clock), self.max_block_bytes) {

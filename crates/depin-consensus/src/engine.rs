@@ -203,9 +203,9 @@ where
     let peers = gossip::start(context.child("gossip"), replica.node().clone(), channels.txs);
 
     // Consensus.
-    let app = App::new(replica.clone(), cfg.max_block_bytes);
+    let app = App::new(replica.clone(), cfg.max_block_bytes, cfg.leader_timeout / 2);
     let inline = Inline::new(context.child("application"), app, marshal, FixedEpocher::new(NZU64!(1 << 62)));
-    let watcher = Watcher::new(replica.clone(), scheme.clone());
+    let watcher = Watcher::new(scheme.clone());
     let engine = simplex::Engine::new(
         context.child("simplex"),
         simplex::config::Config {

@@ -15,7 +15,6 @@ use commonware_cryptography::blake3::Digest;
 use depin_types::PublicKey;
 
 use crate::identity::depin_key;
-use crate::replica::Replica;
 
 /// The kind of fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -43,16 +42,15 @@ pub struct Fault {
 /// Reporter for simplex activity.
 #[derive(Clone)]
 pub struct Watcher {
-    replica: Replica,
     scheme: CertScheme,
     view: Arc<AtomicU64>,
     faults: Arc<Mutex<Vec<Fault>>>,
 }
 
 impl Watcher {
-    /// A watcher for `replica`, checking evidence with `scheme`.
-    pub fn new(replica: Replica, scheme: CertScheme) -> Watcher {
-        Watcher { replica, scheme, view: Arc::new(AtomicU64::new(0)), faults: Arc::default() }
+    /// A watcher that names offenders through `scheme`'s participant set.
+    pub fn new(scheme: CertScheme) -> Watcher {
+        Watcher { scheme, view: Arc::new(AtomicU64::new(0)), faults: Arc::default() }
     }
 
     /// Latest view with a certificate.
@@ -65,14 +63,15 @@ impl Watcher {
         self.faults.lock().expect("invariant: faults lock is never poisoned").clone()
     }
 
-    fn record(&self, kind: FaultKind, offender: PublicKey, view: u64) {
+    fn record(&self, kind: FaultKind, index: commonware_utils::Participant, view: u64) {
+        // The batcher only reports votes from participants; anything else is ignored, not a panic.
+        let Some(offender) = self.signer_of(index) else { return };
         let fault = Fault { kind, offender, view };
         tracing::warn!(?fault, "Byzantine fault observed");
         let mut faults = self.faults.lock().expect("invariant: faults lock is never poisoned");
         if !faults.contains(&fault) {
             faults.push(fault);
         }
-        let _ = (&self.replica, &self.scheme);
     }
 }
 
@@ -85,9 +84,9 @@ impl Reporter for Watcher {
             Activity::Notarization(_) | Activity::Nullification(_) | Activity::Finalization(_) => {
                 self.view.fetch_max(view, Ordering::Relaxed);
             }
-            Activity::ConflictingNotarize(c) => self.record(FaultKind::ConflictingNotarize, self.signer_of(c.signer()), view),
-            Activity::ConflictingFinalize(c) => self.record(FaultKind::ConflictingFinalize, self.signer_of(c.signer()), view),
-            Activity::NullifyFinalize(c) => self.record(FaultKind::NullifyFinalize, self.signer_of(c.signer()), view),
+            Activity::ConflictingNotarize(c) => self.record(FaultKind::ConflictingNotarize, c.signer(), view),
+            Activity::ConflictingFinalize(c) => self.record(FaultKind::ConflictingFinalize, c.signer(), view),
+            Activity::NullifyFinalize(c) => self.record(FaultKind::NullifyFinalize, c.signer(), view),
             _ => {}
         }
         Feedback::Ok
@@ -95,10 +94,9 @@ impl Reporter for Watcher {
 }
 
 impl Watcher {
-    fn signer_of(&self, index: commonware_utils::Participant) -> PublicKey {
+    fn signer_of(&self, index: commonware_utils::Participant) -> Option<PublicKey> {
         use commonware_cryptography::certificate::Scheme as _;
         use commonware_utils::ordered::Quorum as _;
-        let key = self.scheme.participants().key(index).expect("invariant: evidence names a participant").clone();
-        depin_key(&key)
+        self.scheme.participants().key(index).map(depin_key)
     }
 }

@@ -2,7 +2,6 @@
 
 use depin_ledger::Ledger;
 use depin_node::replay_from_genesis;
-use depin_types::Genesis;
 use serde::Serialize;
 
 use crate::cli::LedgerCmd;
@@ -28,10 +27,7 @@ struct ReplayReport {
 pub fn run(ctx: &Ctx, cmd: LedgerCmd) -> CliResult {
     match cmd {
         LedgerCmd::Replay => {
-            let text = std::fs::read_to_string(ctx.home.genesis()).map_err(|e| {
-                CliError::fail(format!("cannot read {}: {e}", ctx.home.genesis().display()))
-            })?;
-            let genesis = Genesis::from_toml(&text).map_err(CliError::fail)?;
+            let genesis = depin_node::read_genesis(&ctx.home).map_err(CliError::fail)?;
             let ledger = Ledger::open(&ctx.home.ledger(), &genesis, true).map_err(|e| {
                 CliError::fail(format!("cannot open the ledger: {e}")).hint("stop the node first (`depin up` holds the database)")
             })?;
