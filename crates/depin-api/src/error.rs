@@ -23,6 +23,9 @@
 //! | `nonce_too_high` | 422 | nonce beyond the sender's window; members `expected_max`, `got` |
 //! | `fee_too_low` | 422 | fee under `min_fee`; member `min_fee` |
 //! | `unknown_account` | 422 | the sender account does not exist |
+//! | `bad_possession_proof` | 422 | a registration's device proof of possession or vendor attestation does not verify; member `index` |
+//! | `invalid_evidence` | 422 | an evidence report proves no fault by a validator; member `problem` |
+//! | `evidence_already_recorded` | 409 | an evidence report for a fault already on the ledger |
 //! | `sender_queue_full` | 429 | too many pending from this sender; `Retry-After: 1`; member `limit` |
 //! | `mempool_full` | 429 | mempool full; `Retry-After: 1`; member `limit` |
 //! | `internal` | 500 | storage or other internal fault; generic detail, real error logged |
@@ -82,6 +85,12 @@ pub enum ErrorCode {
     FeeTooLow,
     /// 422: the sender account does not exist yet (fund it first).
     UnknownAccount,
+    /// 422: an evidence report proves no fault by a validator.
+    InvalidEvidence,
+    /// 422: a registration's proof of possession or vendor attestation does not verify.
+    BadPossessionProof,
+    /// 409: the reported fault is already on the ledger.
+    EvidenceAlreadyRecorded,
     /// 429: the sender has too many pending transactions.
     SenderQueueFull,
     /// 429: the mempool is full.
@@ -98,7 +107,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::MalformedTransaction,
         ErrorCode::InvalidParameter,
         ErrorCode::BadRequest,
@@ -115,6 +124,9 @@ impl ErrorCode {
         ErrorCode::NonceTooHigh,
         ErrorCode::FeeTooLow,
         ErrorCode::UnknownAccount,
+        ErrorCode::InvalidEvidence,
+        ErrorCode::BadPossessionProof,
+        ErrorCode::EvidenceAlreadyRecorded,
         ErrorCode::SenderQueueFull,
         ErrorCode::MempoolFull,
         ErrorCode::Internal,
@@ -142,6 +154,9 @@ impl ErrorCode {
             ErrorCode::NonceTooHigh => "nonce_too_high",
             ErrorCode::FeeTooLow => "fee_too_low",
             ErrorCode::UnknownAccount => "unknown_account",
+            ErrorCode::InvalidEvidence => "invalid_evidence",
+            ErrorCode::BadPossessionProof => "bad_possession_proof",
+            ErrorCode::EvidenceAlreadyRecorded => "evidence_already_recorded",
             ErrorCode::SenderQueueFull => "sender_queue_full",
             ErrorCode::MempoolFull => "mempool_full",
             ErrorCode::Internal => "internal",
@@ -161,14 +176,18 @@ impl ErrorCode {
                 StatusCode::NOT_FOUND
             }
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::NonceTooLow | ErrorCode::DuplicateTransaction => StatusCode::CONFLICT,
+            ErrorCode::NonceTooLow | ErrorCode::DuplicateTransaction | ErrorCode::EvidenceAlreadyRecorded => {
+                StatusCode::CONFLICT
+            }
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::WrongChainId
             | ErrorCode::BadSignature
             | ErrorCode::NonceTooHigh
             | ErrorCode::FeeTooLow
-            | ErrorCode::UnknownAccount => StatusCode::UNPROCESSABLE_ENTITY,
+            | ErrorCode::UnknownAccount
+            | ErrorCode::InvalidEvidence
+            | ErrorCode::BadPossessionProof => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::SenderQueueFull | ErrorCode::MempoolFull => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ShuttingDown | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -195,6 +214,9 @@ impl ErrorCode {
             ErrorCode::NonceTooHigh => "Nonce too high",
             ErrorCode::FeeTooLow => "Fee too low",
             ErrorCode::UnknownAccount => "Unknown sender account",
+            ErrorCode::InvalidEvidence => "Invalid evidence",
+            ErrorCode::BadPossessionProof => "Bad proof of possession",
+            ErrorCode::EvidenceAlreadyRecorded => "Evidence already recorded",
             ErrorCode::SenderQueueFull => "Sender queue full",
             ErrorCode::MempoolFull => "Mempool full",
             ErrorCode::Internal => "Internal error",
@@ -370,6 +392,14 @@ impl From<SubmitError> for ApiError {
             SubmitError::ShuttingDown => ApiError::new(ErrorCode::ShuttingDown, detail),
             SubmitError::UnknownAccount => ApiError::new(ErrorCode::UnknownAccount, detail),
             SubmitError::Unavailable => ApiError::new(ErrorCode::Unavailable, detail),
+            SubmitError::InvalidEvidence { problem } => {
+                let problem = serde_json::to_value(problem).unwrap_or_default();
+                ApiError::new(ErrorCode::InvalidEvidence, detail).with("problem", problem)
+            }
+            SubmitError::EvidenceAlreadyRecorded => ApiError::new(ErrorCode::EvidenceAlreadyRecorded, detail),
+            SubmitError::BadPossessionProof { index } => {
+                ApiError::new(ErrorCode::BadPossessionProof, detail).with("index", index)
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | GET | `/api/v1/txs/{id}` | status of a transaction |
 //! | GET | `/api/v1/accounts/{address}` | balance and nonce; `?prove=true` adds a state proof |
 //! | GET | `/api/v1/blocks/{height}`, `/api/v1/blocks/latest` | a block with its receipts |
+//! | GET | `/api/v1/evidence` | Byzantine faults recorded on the ledger, paginated (`offender`, `cursor`, `limit`) |
 //! | GET | `/api/v1/status` | chain id, height, state root, mempool size… |
 //! | GET | `/api/v1/events` | server-sent events: `block`, `lagged` |
 //! | GET | `/api/v1/openapi.json` | this API's OpenAPI 3.1 document |
@@ -17,6 +18,7 @@
 
 pub mod error;
 mod events;
+mod evidence;
 mod info;
 mod ledger;
 mod metrics;
@@ -143,6 +145,15 @@ impl Shutdown {
         schema::Replication,
         schema::Validator,
         schema::Health,
+        schema::Round,
+        schema::VotedProposal,
+        schema::Vote,
+        schema::SignedVote,
+        schema::Evidence,
+        schema::EvidenceKind,
+        schema::EvidenceProblem,
+        schema::EvidenceRecord,
+        schema::EvidencePage,
         schema::Event,
     )),
     tags(
@@ -163,6 +174,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::get_account))
         .routes(routes!(ledger::latest_block))
         .routes(routes!(ledger::block_by_height))
+        .routes(routes!(evidence::list))
         .routes(routes!(info::status))
         .routes(routes!(events::events))
         .routes(routes!(info::openapi_json));

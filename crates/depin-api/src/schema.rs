@@ -115,6 +115,119 @@ pub enum TxBody {
         /// Amount in base units, > 0.
         amount: Amount,
     },
+    /// Record proof that a validator signed two conflicting consensus votes.
+    ReportEvidence {
+        /// The two votes.
+        evidence: Evidence,
+    },
+}
+
+/// A consensus round.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Round {
+    /// Epoch (0 while the validator set is the genesis set).
+    epoch: u64,
+    /// View within the epoch.
+    view: u64,
+}
+
+/// What a notarize or finalize vote is for.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VotedProposal {
+    /// The proposal's round.
+    round: Round,
+    /// The view of the proposal's parent.
+    parent_view: u64,
+    /// The proposed block's id.
+    payload: Hash32,
+}
+
+/// A consensus vote (externally tagged).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Vote {
+    /// Support for a proposal.
+    Notarize(VotedProposal),
+    /// Commitment to a notarized proposal.
+    Finalize(VotedProposal),
+    /// A vote to skip the view.
+    Nullify(Round),
+}
+
+/// A vote and the offender's signature over its signed bytes (spec rule V-1).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedVote {
+    /// The vote.
+    vote: Vote,
+    /// Ed25519 signature.
+    signature: Signature,
+}
+
+/// Two votes by one validator that together prove a fault.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The validator that signed both.
+    offender: PublicKey,
+    /// One vote.
+    first: SignedVote,
+    /// The conflicting vote.
+    second: SignedVote,
+}
+
+/// The kind of fault.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// Two notarize votes for different proposals in one round.
+    ConflictingNotarize,
+    /// Two finalize votes for different proposals in one round.
+    ConflictingFinalize,
+    /// A nullify and a finalize vote in one round.
+    NullifyFinalize,
+}
+
+/// Why evidence proves nothing.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceProblem {
+    /// The votes do not conflict.
+    NotAConflict,
+    /// The offender key is not Ed25519.
+    NotEd25519,
+    /// A vote signature does not verify.
+    BadVoteSignature,
+    /// The offender is not a validator.
+    NotAValidator,
+}
+
+/// A fault recorded on the ledger.
+#[derive(ToSchema)]
+pub struct EvidenceRecord {
+    /// The fault.
+    kind: EvidenceKind,
+    /// Its round.
+    round: Round,
+    /// The offender.
+    offender: PublicKey,
+    /// Who reported it.
+    reporter: Address,
+    /// The reporting transaction (its body holds the two signed votes).
+    tx_id: Hash32,
+    /// The block that recorded it.
+    height: u64,
+}
+
+/// A page of recorded evidence.
+#[derive(ToSchema)]
+pub struct EvidencePage {
+    /// Records in order of offender address and round.
+    evidence: Vec<EvidenceRecord>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    next_cursor: Option<String>,
 }
 
 /// The signed part of a transaction.
@@ -184,6 +297,15 @@ pub enum RejectReason {
     SelfTransfer,
     /// The recipient's balance would overflow.
     BalanceOverflow,
+    /// The sender account does not exist.
+    UnknownAccount,
+    /// The evidence proves no fault by a validator.
+    InvalidEvidence {
+        /// What is wrong with it.
+        problem: EvidenceProblem,
+    },
+    /// The reported fault is already recorded.
+    EvidenceAlreadyRecorded,
 }
 
 /// What happened to a transaction (tagged by `status`).

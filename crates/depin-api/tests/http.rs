@@ -321,6 +321,7 @@ async fn openapi_document_is_3_1_lists_the_paths_and_matches_real_responses() {
         "/api/v1/accounts/{address}",
         "/api/v1/blocks/{height}",
         "/api/v1/blocks/latest",
+        "/api/v1/evidence",
         "/api/v1/status",
         "/api/v1/events",
         "/api/v1/openapi.json",
@@ -697,4 +698,79 @@ async fn a_reconnecting_subscriber_gets_the_blocks_it_missed() {
         .map(|h| h.parse().unwrap())
         .collect();
     assert_eq!(ids, (1..=head).collect::<Vec<_>>(), "{seen}");
+}
+
+/// Evidence against the chain's only validator (the node key): `signer` signs two different
+/// notarize votes in `view`.
+fn equivocation(t: &TestNode, signer: &SecretKey, view: u64) -> depin_types::Evidence {
+    use depin_types::evidence::{signed_bytes, Round, SignedVote, Vote, VotedProposal};
+    let chain = t.node.chain_id().to_string();
+    let vote = |payload: u8| {
+        Vote::Notarize(VotedProposal {
+            round: Round { epoch: 0, view },
+            parent_view: view - 1,
+            payload: depin_types::Hash32([payload; 32]),
+        })
+    };
+    let sign = |vote: Vote| SignedVote { vote, signature: signer.sign(&signed_bytes(&chain, &vote)) };
+    depin_types::Evidence { offender: signer.public_key(), first: sign(vote(1)), second: sign(vote(2)) }
+}
+
+fn report(t: &TestNode, nonce: u64, evidence: depin_types::Evidence) -> Value {
+    let c = TxContent { body: TxBody::ReportEvidence { evidence }, ..content(t, nonce, fresh_address(), 0) };
+    serde_json::to_value(c.sign(&t.dev_key)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_is_recorded_listed_and_refused_when_false_or_repeated() {
+    let t = TestNode::start();
+    let app = app(&t);
+    let validator = depin_node::read_node_key(&t.home, None).unwrap();
+    let doc = get(&app, "/api/v1/openapi.json").await.json();
+    assert_eq!(get(&app, "/api/v1/evidence").await.json(), serde_json::json!({"evidence": []}));
+
+    // Two faults in views 5 and 6, reported by the dev account.
+    for (nonce, view) in [(0, 5), (1, 6)] {
+        let r = post_json(&app, "/api/v1/txs?wait=true", &report(&t, nonce, equivocation(&t, &validator, view))).await;
+        assert_eq!(r.json()["receipt"]["outcome"]["status"], "applied", "{}", r.text());
+    }
+    let page = get(&app, "/api/v1/evidence").await.json();
+    assert_conforms(&doc, "EvidencePage", &page);
+    let list = page["evidence"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["kind"], "conflicting_notarize");
+    assert_eq!(list[0]["round"]["view"], 5);
+    assert_eq!(list[0]["offender"], serde_json::to_value(validator.public_key()).unwrap());
+    assert_eq!(list[0]["reporter"], t.dev_key.public_key().address().to_string());
+
+    // Pages of one, following the cursor; filter by offender.
+    let first = get(&app, "/api/v1/evidence?limit=1").await.json();
+    assert_eq!(first["evidence"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = get(&app, &format!("/api/v1/evidence?limit=1&cursor={cursor}")).await.json();
+    assert_eq!(second["evidence"][0]["round"]["view"], 6);
+    assert!(second.get("next_cursor").is_none(), "{second}");
+    let other = fresh_address();
+    assert_eq!(get(&app, &format!("/api/v1/evidence?offender={other}")).await.json()["evidence"], serde_json::json!([]));
+    let mine = get(&app, &format!("/api/v1/evidence?offender={}", validator.public_key().address())).await.json();
+    assert_eq!(mine["evidence"].as_array().unwrap().len(), 2);
+
+    // The same fault again, a fault of a non-validator, a forged vote: refused at the door.
+    let again = post_json(&app, "/api/v1/txs", &report(&t, 2, equivocation(&t, &validator, 5))).await;
+    again.assert_problem(StatusCode::CONFLICT, "evidence_already_recorded");
+    let stranger = SecretKey::generate(Scheme::Ed25519).unwrap();
+    let p = post_json(&app, "/api/v1/txs", &report(&t, 2, equivocation(&t, &stranger, 7))).await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_evidence");
+    assert_eq!(p["problem"], "not_a_validator");
+    let mut forged = equivocation(&t, &validator, 7);
+    forged.second.signature = stranger.sign(b"anything");
+    let p = post_json(&app, "/api/v1/txs", &report(&t, 2, forged)).await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_evidence");
+    assert_eq!(p["problem"], "bad_vote_signature");
+    assert_eq!(account(&app, &t.dev_key.public_key().address()).await.1, 2, "nothing refused was charged");
+
+    // Bad queries.
+    for q in ["limit=0", "limit=1001", "offender=nope", "cursor=zz", "cursor=", "bogus=1"] {
+        get(&app, &format!("/api/v1/evidence?{q}")).await.assert_problem(StatusCode::BAD_REQUEST, "invalid_parameter");
+    }
 }

@@ -397,7 +397,7 @@ struct Phases {
 /// (in the node, admission verifies on the API threads while the sequencer thread commits).
 /// Phase durations are the time each stage spent, so they add up to more than the wall time.
 fn run_blocks(chain: &Chain, encoded: &[Vec<u8>], block_txs: usize) -> Result<Phases, BenchError> {
-    type Verified = Result<(Vec<Transaction>, Vec<bool>, Duration, Duration), BenchError>;
+    type Verified = Result<(Vec<Transaction>, Vec<depin_types::Verdict>, Duration, Duration), BenchError>;
     let mut p = Phases::default();
     let start = Instant::now();
     std::thread::scope(|s| -> Result<(), BenchError> {
@@ -408,7 +408,7 @@ fn run_blocks(chain: &Chain, encoded: &[Vec<u8>], block_txs: usize) -> Result<Ph
                 let decoded = block.iter().map(|b| Transaction::decode(b)).collect::<Result<Vec<_>, _>>();
                 let t1 = Instant::now();
                 let item = decoded.map_err(BenchError::from).map(|txs| {
-                    let sig_ok = verify_all_parallel(&txs, Transaction::signature_ok);
+                    let sig_ok = verify_all_parallel(&txs, Transaction::verdict);
                     (txs, sig_ok, t1 - t0, t1.elapsed())
                 });
                 if to_sequencer.send(item).is_err() {

@@ -50,10 +50,18 @@ pub enum Command {
     /// Manage account keys (encrypted at rest with argon2id + XChaCha20-Poly1305).
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Generate and show device keys: the key of one physical asset, named by a did:key.
+    ///
+    /// A device key lives on the device (in its firmware or the depin agent). It signs the
+    /// device's proof of possession when the asset is registered and, later, its telemetry. It
+    /// is not an account key: it holds no funds, and it belongs on the device, not in the
+    /// home's keystore (`depin keys`). Its identifier is a W3C `did:key` (docs/adr/0014).
+    #[command(subcommand)]
+    Device(DeviceCmd),
     /// Sign and submit transactions.
     #[command(subcommand)]
     Tx(TxCmd),
-    /// Read accounts and blocks from the node.
+    /// Read accounts, blocks and recorded evidence from the node.
     #[command(subcommand)]
     Query(QueryCmd),
     /// Work with state proofs offline.
@@ -185,6 +193,46 @@ pub enum KeysCmd {
     },
 }
 
+/// `depin device …`
+#[derive(Subcommand, Debug)]
+pub enum DeviceCmd {
+    /// Generate a device key into a new key file (mode 0600) and print its did:key.
+    ///
+    /// The file has the format of account key files (as `depin keys export` writes them),
+    /// encrypted with a password from DEPIN_KEY_PASSWORD or a prompt; with --insecure-plaintext
+    /// it is stored unencrypted, for devices that start unattended with no one to type a
+    /// password. Copy it onto the device. An existing file is never replaced without --force.
+    Keygen(DeviceKeygenArgs),
+    /// Print a device key file's did:key, scheme and public key (no password needed).
+    Show {
+        /// The device key file.
+        file: PathBuf,
+    },
+}
+
+/// `depin device keygen`
+#[derive(Args, Debug)]
+pub struct DeviceKeygenArgs {
+    /// The key file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Signature scheme: ed25519, mldsa65 (post-quantum) or hybrid (both; a signature must
+    /// carry both parts).
+    #[arg(long, default_value = "ed25519")]
+    pub scheme: Scheme,
+    /// Name recorded in the key file: letters, digits, `-`, `_`. Default: the file name without
+    /// its extension.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replace an existing key file at --out (the key it held is lost).
+    #[arg(long)]
+    pub force: bool,
+    /// Store the key unencrypted, for devices with no one to type a password: anyone who can
+    /// read the file can sign as the device.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
+}
+
 /// `depin tx …`
 #[derive(Subcommand, Debug)]
 pub enum TxCmd {
@@ -258,6 +306,18 @@ pub enum QueryCmd {
     Block {
         /// Height or `latest`.
         height: String,
+    },
+    /// Byzantine faults recorded on the ledger (validators that signed conflicting votes).
+    Evidence {
+        /// Only faults of this validator (address or key name).
+        #[arg(long)]
+        offender: Option<String>,
+        /// Page size, 1 to 1000.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Continue after this cursor (printed at the end of the previous page).
+        #[arg(long)]
+        cursor: Option<String>,
     },
 }
 

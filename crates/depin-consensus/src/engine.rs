@@ -206,6 +206,9 @@ where
     let app = App::new(replica.clone(), cfg.max_block_bytes, cfg.leader_timeout / 2);
     let inline = Inline::new(context.child("application"), app, marshal, FixedEpocher::new(NZU64!(1 << 62)));
     let watcher = Watcher::new(scheme.clone());
+    // Faults consensus observes become evidence transactions signed by this validator.
+    let (reporter_watcher, reporter_node) = (watcher.clone(), replica.node().clone());
+    context.child("evidence").spawn(move |ctx| crate::evidence::report_loop(ctx, reporter_watcher, reporter_node));
     let engine = simplex::Engine::new(
         context.child("simplex"),
         simplex::config::Config {

@@ -120,8 +120,9 @@ impl Replica {
                 Overlay::new(&state).account(sender).map(|a| a.nonce)
             })?;
             // Every transaction in the pool passed signature verification at admission.
-            let sig_ok = vec![true; txs.len()];
-            chain.propose_on(&ancestors, txs, &sig_ok, now_ms)?
+            // Admission checked every signature (and embedded proof) of pooled transactions.
+            let verdicts = vec![depin_types::Verdict::VALID; txs.len()];
+            chain.propose_on(&ancestors, txs, &verdicts, now_ms)?
         };
         let block = proposal.block.clone();
         pending.blocks.insert(proposal.id(), proposal);

@@ -11,7 +11,8 @@
 //! Asserted per seed: safety (the honest validators hold identical blocks and state roots at
 //! every height they share, and each equals a replay from genesis), liveness (progress after
 //! the partition heals, after the restart, and under equivocation; the restarted validator
-//! catches up), and that an honest validator reports the equivocation.
+//! catches up), and that the equivocation is recorded as evidence on every honest ledger (and
+//! nobody else is accused).
 //!
 //! `DEPIN_SIM_SEEDS=N` runs N seeds (default 50); `DEPIN_SIM_SEED=S` runs only seed S. A
 //! failing seed is printed with the command that reproduces it.
@@ -369,6 +370,17 @@ fn run(seed: u64) -> Result<(), String> {
             match depin_node::replay_from_genesis(n.chain().ledger(), &genesis).unwrap() {
                 Ok(root) if root == head.state_root => {}
                 other => return Err(format!("replay from genesis disagrees with the stored state: {other:?}")),
+            }
+        }
+        // Evidence: the equivocation is on every honest ledger, and only validator 3 is accused.
+        let byzantine = vkeys[BYZANTINE].public_key();
+        for n in &guards {
+            let records = n.evidence(None, None, 1_000).unwrap();
+            if records.is_empty() {
+                return Err("the equivocation was not recorded as evidence on an honest ledger".into());
+            }
+            if let Some((_, r)) = records.iter().find(|(_, r)| r.offender != byzantine) {
+                return Err(format!("an honest validator was accused: {r:?}"));
             }
         }
         // Every transaction acknowledged by a validator that is committed is committed once.

@@ -1,4 +1,5 @@
-//! Provide depin's cryptographic primitives: hashes, signature schemes, keys and addresses.
+//! Provide depin's cryptographic primitives: hashes, signature schemes, keys, addresses and
+//! `did:key` identifiers.
 //!
 //! Everything here is deterministic except key generation, which reads the OS random source.
 //! The state machine uses only hashing and verification.
@@ -23,12 +24,14 @@ macro_rules! serde_via_text {
 pub(crate) use serde_via_text;
 
 mod address;
+pub mod did;
 mod hash;
 mod keys;
 mod merkle;
 mod verify;
 
 pub use address::{Address, AddressError, ADDRESS_HRP};
+pub use did::{did_key, parse_did_key, DidError};
 pub use hash::{hash_domain, Hash32, HashParseError};
 pub use keys::{KeyError, PublicKey, Scheme, SecretKey, Signature};
 pub use merkle::merkle_root;

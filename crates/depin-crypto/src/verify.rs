@@ -8,10 +8,11 @@ use std::num::NonZeroUsize;
 
 /// Run `check` on every item using all available cores; returns the verdicts in input order.
 /// The result is identical to a sequential map: only the scheduling is parallel.
-pub fn verify_all_parallel<T, F>(items: &[T], check: F) -> Vec<bool>
+pub fn verify_all_parallel<T, R, F>(items: &[T], check: F) -> Vec<R>
 where
     T: Sync,
-    F: Fn(&T) -> bool + Sync,
+    R: Send + Clone + Default,
+    F: Fn(&T) -> R + Sync,
 {
     let n_threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     // Below this many items a thread costs more than it saves.
@@ -20,7 +21,7 @@ where
         return items.iter().map(&check).collect();
     }
     let chunk = items.len().div_ceil(n_threads).max(MIN_PER_THREAD);
-    let mut out = vec![false; items.len()];
+    let mut out = vec![R::default(); items.len()];
     std::thread::scope(|s| {
         for (inp, outp) in items.chunks(chunk).zip(out.chunks_mut(chunk)) {
             let check = &check;

@@ -352,6 +352,9 @@ impl JmtState {
     }
 }
 
+/// A state entry: key and value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// The current-value table opened once in a read transaction, for many reads (the state
 /// machine reads a few keys per transaction; reopening the table each time costs as much as the
 /// read itself).
@@ -369,6 +372,29 @@ impl ValuesTable {
             None => Ok(None),
             Some(t) => Ok(t.get(key)?.map(|v| v.value().to_vec())),
         }
+    }
+
+    /// Up to `limit` current entries whose key starts with `prefix`, in key order, starting
+    /// after `after` (a cursor: the last key of the previous page) when given.
+    pub fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Vec<Entry>, AuthStateError> {
+        use std::ops::Bound;
+        let Some(t) = &self.0 else { return Ok(Vec::new()) };
+        let start = match after {
+            Some(a) if a >= prefix => Bound::Excluded(a),
+            _ => Bound::Included(prefix),
+        };
+        let mut out = Vec::new();
+        for entry in t.range::<&[u8]>((start, Bound::Unbounded))? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = entry?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
     }
 }
 

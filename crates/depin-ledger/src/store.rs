@@ -161,6 +161,16 @@ impl StateRead for StateSnapshot {
 }
 
 impl StateSnapshot {
+    /// The value under `key`, decoded.
+    pub fn typed<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, LedgerError> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(b) => borsh::from_slice(&b)
+                .map(Some)
+                .map_err(|e| LedgerError::Corrupt(format!("value under {key:?} does not decode: {e}"))),
+        }
+    }
+
     /// A proof of the key's value (or absence) at this snapshot's root.
     pub fn prove(&self, key: &[u8]) -> Result<StateProof, LedgerError> {
         Ok(self.auth.prove(&self.rtxn, key)?)
@@ -179,6 +189,12 @@ impl StateSnapshot {
                 .map(Some)
                 .map_err(|e| LedgerError::Corrupt(format!("account {address}: {e}"))),
         }
+    }
+
+    /// Up to `limit` entries under `prefix` in key order, after the cursor key `after` if given
+    /// (range scans over a module's keys, for queries; the state machine never scans).
+    pub fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Result<Vec<crate::authstate::Entry>, LedgerError> {
+        Ok(self.values.scan(prefix, after, limit)?)
     }
 
     /// The height and root of this snapshot.

@@ -15,7 +15,7 @@ use depin_ledger::authstate::JmtStaged;
 use depin_ledger::{Head, Ledger, LedgerError, StateSnapshot};
 use depin_state::{apply_txs, BlockContext, ChangeSet, StateRead, StorageFault};
 use depin_types::block::{receipts_root, txs_root, BLOCK_VERSION};
-use depin_types::{Block, BlockHeader, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction};
+use depin_types::{Block, BlockHeader, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction, Verdict};
 
 /// A block executed (proposed here or verified) and ready to finalize once it is final.
 pub struct Proposal {
@@ -136,16 +136,21 @@ impl Chain {
         &self.genesis
     }
 
+    /// The signing key, if this node can propose.
+    pub(crate) fn key(&self) -> Option<&SecretKey> {
+        self.key.as_ref()
+    }
+
     /// The signing key's public half, if this node can propose.
     pub fn public_key(&self) -> Option<PublicKey> {
         self.key.as_ref().map(SecretKey::public_key)
     }
 
-    /// Execute `txs` on the head and build a signed block. `sig_ok` are the signature verdicts
+    /// Execute `txs` on the head and build a signed block. `verdicts` are the signature verdicts
     /// (from mempool admission). `now_ms` is the proposer's clock; the timestamp is bumped to
     /// parent + 1 if the clock is behind (rule B-2).
-    pub fn propose(&self, txs: Vec<Transaction>, sig_ok: &[bool], now_ms: u64) -> Result<Proposal, LedgerError> {
-        self.propose_on(&[], txs, sig_ok, now_ms)
+    pub fn propose(&self, txs: Vec<Transaction>, verdicts: &[Verdict], now_ms: u64) -> Result<Proposal, LedgerError> {
+        self.propose_on(&[], txs, verdicts, now_ms)
     }
 
     /// [`Chain::propose`] on top of `ancestors`: the blocks not final yet from the head to the
@@ -154,7 +159,7 @@ impl Chain {
         &self,
         ancestors: &[&Proposal],
         txs: Vec<Transaction>,
-        sig_ok: &[bool],
+        verdicts: &[Verdict],
         now_ms: u64,
     ) -> Result<Proposal, LedgerError> {
         let key = self.key.as_ref().expect("invariant: only a node with a key proposes");
@@ -162,7 +167,7 @@ impl Chain {
         let timestamp_ms = now_ms.max(parent.timestamp_ms.saturating_add(1));
         let height = parent.height + 1;
         let (receipts, changes, staged, state_root) =
-            self.execute(ancestors, height, timestamp_ms, &txs, sig_ok)?;
+            self.execute(ancestors, height, timestamp_ms, &txs, verdicts)?;
         let header = BlockHeader {
             version: BLOCK_VERSION,
             chain_id: self.genesis.chain_id.clone(),
@@ -205,7 +210,7 @@ impl Chain {
         height: u64,
         timestamp_ms: u64,
         txs: &[Transaction],
-        sig_ok: &[bool],
+        verdicts: &[Verdict],
     ) -> Result<(Vec<Receipt>, ChangeSet, Option<JmtStaged>, Hash32), LedgerError> {
         let snapshot = self.ledger.snapshot()?;
         let at = snapshot.at()?;
@@ -218,7 +223,7 @@ impl Chain {
             )));
         }
         let ctx = BlockContext { height, timestamp_ms };
-        let executed = apply_txs(&StateOn { base: snapshot, layers: ancestors }, &ctx, txs, sig_ok)?;
+        let executed = apply_txs(&StateOn { base: snapshot, layers: ancestors }, &ctx, txs, verdicts)?;
         if ancestors.is_empty() {
             let (root, staged) = self.ledger.stage(height, &executed.changes)?;
             return Ok((executed.receipts, executed.changes, Some(staged), root));
@@ -256,10 +261,10 @@ impl Chain {
         if let Err(r) = self.check_header(&block, &parent) {
             return Ok(Err(r));
         }
-        let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
+        let verdicts = verify_all_parallel(&block.txs, Transaction::verdict);
         let h = &block.header;
         let (receipts, changes, staged, state_root) =
-            self.execute(ancestors, h.height, h.timestamp_ms, &block.txs, &sig_ok)?;
+            self.execute(ancestors, h.height, h.timestamp_ms, &block.txs, &verdicts)?;
         for (which, header, computed) in [
             ("transactions", h.txs_root, txs_root(&block.txs)),
             ("receipts", h.receipts_root, receipts_root(&receipts)),
@@ -327,9 +332,9 @@ impl Chain {
                 .ledger
                 .block(height)?
                 .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
-            let sig_ok = verify_all_parallel(&block.txs, Transaction::signature_ok);
+            let verdicts = verify_all_parallel(&block.txs, Transaction::verdict);
             let h = &block.header;
-            let (receipts, _, staged, root) = self.execute(&[], height, h.timestamp_ms, &block.txs, &sig_ok)?;
+            let (receipts, _, staged, root) = self.execute(&[], height, h.timestamp_ms, &block.txs, &verdicts)?;
             let staged = staged.expect("invariant: executing on the head stages the state");
             if root != h.state_root || receipts_root(&receipts) != h.receipts_root {
                 return Err(LedgerError::Corrupt(format!(

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
-use depin_types::{Address, Amount, Hash32, Transaction};
+use depin_types::{Address, Amount, EvidenceProblem, Hash32, Transaction};
 use serde::Serialize;
 
 /// Why a transaction was not admitted. Codes are stable (HTTP problem `code`).
@@ -68,6 +68,21 @@ pub enum SubmitError {
     /// The sender account does not exist: fund it first (rule A-4).
     #[error("the sender account does not exist; send it funds first")]
     UnknownAccount,
+    /// An evidence report that proves no fault by a validator (rules V-1, V-2).
+    #[error("the evidence proves no fault: {problem}")]
+    InvalidEvidence {
+        /// What is wrong with it.
+        problem: EvidenceProblem,
+    },
+    /// A registration whose proof of possession or vendor attestation does not verify.
+    #[error("registration {index}: the device key's proof of possession or the vendor attestation does not verify")]
+    BadPossessionProof {
+        /// Which registration in the batch.
+        index: u32,
+    },
+    /// An evidence report for a fault already on the ledger (rule V-3).
+    #[error("this fault is already recorded on the ledger")]
+    EvidenceAlreadyRecorded,
 }
 
 impl SubmitError {
@@ -85,6 +100,9 @@ impl SubmitError {
             SubmitError::ShuttingDown => "shutting_down",
             SubmitError::UnknownAccount => "unknown_account",
             SubmitError::Unavailable => "unavailable",
+            SubmitError::InvalidEvidence { .. } => "invalid_evidence",
+            SubmitError::EvidenceAlreadyRecorded => "evidence_already_recorded",
+            SubmitError::BadPossessionProof { .. } => "bad_possession_proof",
         }
     }
 }
@@ -188,6 +206,18 @@ impl Mempool {
         self.ids.insert(id);
         self.len += 1;
         Ok(())
+    }
+
+    /// The nonce a new transaction from `sender` should carry: the first one after its run of
+    /// pending transactions (`committed_nonce` is its nonce in committed state).
+    pub fn next_nonce(&self, sender: &Address, committed_nonce: u64) -> u64 {
+        let mut next = self.expected.get(sender).copied().unwrap_or(committed_nonce).max(committed_nonce);
+        if let Some(pending) = self.by_sender.get(sender) {
+            while pending.contains_key(&next) {
+                next += 1;
+            }
+        }
+        next
     }
 
     /// How many transactions a block could take now (each sender's run of consecutive nonces
@@ -303,12 +333,26 @@ impl Mempool {
         Ok(out)
     }
 
-    /// After a block commits: forget its ids, and resynchronise each sender's next nonce with
-    /// committed state (a transaction rejected before charging did not use its nonce).
-    /// `nonces` holds the committed nonce of every sender in the block.
-    pub fn committed(&mut self, ids: impl IntoIterator<Item = Hash32>, nonces: &BTreeMap<Address, u64>) {
-        for id in ids {
+    /// After a block commits: drop its transactions (`(id, sender, nonce)` each) whether they
+    /// applied or not, and resynchronise each sender's next nonce with committed state (a
+    /// transaction rejected before charging did not use its nonce). `nonces` holds the committed
+    /// nonce of every sender in the block.
+    ///
+    /// A BFT proposal only selects transactions, so a block's transactions may still be pending
+    /// here: one rejected without charge (cannot pay its fee, nonce ahead) must still leave, or
+    /// it would ride along, rejected for free, in every later block.
+    pub fn committed(&mut self, txs: impl IntoIterator<Item = (Hash32, Address, u64)>, nonces: &BTreeMap<Address, u64>) {
+        for (id, sender, nonce) in txs {
             self.ids.remove(&id);
+            if let Some(pending) = self.by_sender.get_mut(&sender)
+                && pending.get(&nonce).is_some_and(|e| e.id == id)
+            {
+                pending.remove(&nonce);
+                self.len -= 1;
+                if pending.is_empty() {
+                    self.by_sender.remove(&sender);
+                }
+            }
         }
         for (&sender, &nonce) in nonces {
             match self.by_sender.get_mut(&sender) {
@@ -441,10 +485,29 @@ mod tests {
         assert!(m.contains(&i0), "in flight until committed");
         assert!(m.take(10, usize::MAX).is_empty());
         let sender = first[0].content.sender();
-        m.committed(first.iter().map(Transaction::id), &BTreeMap::from([(sender, 2)]));
+        m.committed(first.iter().map(|t| (t.id(), t.content.sender(), t.content.nonce)), &BTreeMap::from([(sender, 2)]));
         assert!(m.is_empty());
         assert!(!m.contains(&i0));
         let (t2, i2) = tx(1, 2);
         m.admit(t2, i2, 2).unwrap();
+    }
+
+    #[test]
+    fn transactions_a_block_carried_leave_even_when_rejected_without_charge() {
+        // BFT selects without taking: a block carries nonces 0 and 1, rejects both before
+        // charging (cannot pay the fee), so the committed nonce stays 0. They must still go.
+        let mut m = Mempool::new(10, 5);
+        let txs: Vec<_> = (0..3).map(|n| tx(1, n)).collect();
+        for (t, i) in &txs {
+            m.admit(t.clone(), *i, 0).unwrap();
+        }
+        let selected = m.select(2, usize::MAX, |_| Ok::<u64, ()>(0)).unwrap();
+        assert_eq!(selected.len(), 2);
+        let sender = selected[0].content.sender();
+        m.committed(selected.iter().map(|t| (t.id(), t.content.sender(), t.content.nonce)), &BTreeMap::from([(sender, 0)]));
+        assert_eq!(m.len(), 1, "only the transaction no block carried is left");
+        assert!(!m.contains(&txs[0].1) && !m.contains(&txs[1].1) && m.contains(&txs[2].1));
+        let again = m.select(10, usize::MAX, |_| Ok::<u64, ()>(0)).unwrap();
+        assert!(again.is_empty(), "nonce 2 waits behind the gap the rejected ones left");
     }
 }

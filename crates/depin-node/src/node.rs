@@ -8,8 +8,12 @@ use std::time::Duration;
 use depin_keystore::KeyFile;
 use depin_ledger::authstate::StateProof;
 use depin_ledger::{Ledger, LedgerError};
-use depin_types::state_key::{account_key, Account};
-use depin_types::{Address, Amount, Block, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction};
+use depin_types::evidence::EvidenceRecord;
+use depin_types::state_key::{account_key, evidence_key, Account, ValidatorSet, EVIDENCE_PREFIX, VALIDATORS_KEY};
+use depin_types::{
+    Address, Amount, Block, Evidence, EvidenceProblem, Genesis, Hash32, PublicKey, Receipt, SecretKey, Transaction,
+    TxBody, TxContent,
+};
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
@@ -359,8 +363,15 @@ impl Node {
         if self.mempool().contains(&id) {
             return Err(SubmitError::Duplicate);
         }
-        if !tx.signature_ok() {
+        let verdict = tx.verdict();
+        if !verdict.signature_ok {
             return Err(SubmitError::BadSignature);
+        }
+        if let Some(index) = verdict.bad_proof {
+            return Err(SubmitError::BadPossessionProof { index });
+        }
+        if let TxBody::ReportEvidence { evidence } = &tx.content.body {
+            self.check_evidence(evidence)?;
         }
         // The committed nonce is read under the pool lock: a block committing in between would
         // otherwise let a just-used nonce in.
@@ -404,7 +415,7 @@ impl Node {
         };
         {
             let mut pool = self.mempool();
-            pool.committed(ids.iter().copied(), &nonces);
+            pool.committed(block.txs.iter().zip(&ids).map(|(tx, id)| (*id, tx.content.sender(), tx.content.nonce)), &nonces);
             self.inner.metrics.mempool(pool.len());
         }
         self.notify_committed(&ids);
@@ -446,6 +457,75 @@ impl Node {
 
     pub(crate) fn max_block_txs(&self) -> usize {
         self.inner.config.sequencer.max_block_txs.min(self.inner.chain.genesis().params.max_block_txs) as usize
+    }
+
+    /// Refuse at the door what the state machine would reject and charge for (rules V-1 to V-3,
+    /// against committed state: a report racing another for the same fault still pays its fee).
+    fn check_evidence(&self, evidence: &Evidence) -> Result<(), SubmitError> {
+        let kind = evidence.verify(self.chain_id()).map_err(|problem| SubmitError::InvalidEvidence { problem })?;
+        let unavailable = |e: LedgerError| {
+            tracing::error!(error = %e, "state read failed during admission");
+            SubmitError::Unavailable
+        };
+        let snap = self.inner.chain.ledger().snapshot().map_err(unavailable)?;
+        let validators: Option<ValidatorSet> = snap.typed(VALIDATORS_KEY).map_err(unavailable)?;
+        if !validators.is_some_and(|v| v.contains(&evidence.offender)) {
+            return Err(SubmitError::InvalidEvidence { problem: EvidenceProblem::NotAValidator });
+        }
+        let key = evidence_key(&evidence.offender.address(), evidence.round(), kind);
+        if snap.typed::<EvidenceRecord>(&key).map_err(unavailable)?.is_some() {
+            return Err(SubmitError::EvidenceAlreadyRecorded);
+        }
+        Ok(())
+    }
+
+    /// Sign `body` with the node key, with the node account's next nonce and the minimum fee,
+    /// and submit it (gossiped like any transaction). For reports the node makes itself, such
+    /// as evidence of a fault consensus observed.
+    pub fn submit_as_node(&self, body: TxBody) -> Result<Hash32, SubmitError> {
+        let key = self.inner.chain.key().expect("invariant: a serving node has a key");
+        let sender = key.public_key().address();
+        let committed = match self.committed_account(&sender) {
+            Ok(Some(a)) => a.nonce,
+            Ok(None) => return Err(SubmitError::UnknownAccount),
+            Err(e) => {
+                tracing::error!(error = %e, "state read failed while signing a node transaction");
+                return Err(SubmitError::Unavailable);
+            }
+        };
+        let nonce = self.mempool().next_nonce(&sender, committed);
+        let genesis = self.inner.chain.genesis();
+        let content = TxContent {
+            chain_id: genesis.chain_id.clone(),
+            signer: key.public_key(),
+            nonce,
+            fee: genesis.params.min_fee,
+            body,
+        };
+        self.submit(content.sign(key))
+    }
+
+    /// Recorded evidence, in key order (by offender, then round), up to `limit`, after the
+    /// cursor key `after` (the `cursor` of the previous page) if given; with `offender`, only
+    /// that validator's.
+    pub fn evidence(
+        &self,
+        offender: Option<&Address>,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, EvidenceRecord)>, NodeError> {
+        let prefix = match offender {
+            Some(a) => [EVIDENCE_PREFIX, &a.to_bytes()[..]].concat(),
+            None => EVIDENCE_PREFIX.to_vec(),
+        };
+        let snap = self.inner.chain.ledger().snapshot()?;
+        snap.scan(&prefix, after, limit)?
+            .into_iter()
+            .map(|(k, v)| {
+                let record = depin_types::codec::decode_bounded(&v, v.len()).map_err(|e| NodeError::Storage(format!("evidence record: {e}")))?;
+                Ok((k, record))
+            })
+            .collect()
     }
 
     fn committed_account(&self, address: &Address) -> Result<Option<Account>, NodeError> {

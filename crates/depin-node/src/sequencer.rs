@@ -109,10 +109,11 @@ fn run(node: &Node) -> Result<(), NodeError> {
             pool.take(max, MAX_BLOCK_TX_BYTES)
         };
         last_block = Instant::now();
-        // Every transaction in the pool passed signature verification at admission.
-        let sig_ok = vec![true; txs.len()];
+        // Every transaction in the pool passed signature verification (and its embedded
+        // proofs theirs) at admission.
+        let verdicts = vec![depin_types::Verdict::VALID; txs.len()];
         let chain = node.chain();
-        let proposal = chain.propose(txs, &sig_ok, now_ms())?;
+        let proposal = chain.propose(txs, &verdicts, now_ms())?;
         let committed = chain.finalize(proposal)?;
         node.after_commit(&committed)?;
         tracing::debug!(height = committed.head.height, n_txs = committed.block.txs.len(), "block committed");

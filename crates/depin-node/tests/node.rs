@@ -144,7 +144,7 @@ fn a_foreign_state_at_the_head_height_is_rebuilt_not_trusted() {
             body: TxBody::Transfer { to: node_key.public_key().address(), amount: Amount(amount) },
         }
         .sign(&alice);
-        let p = chain.propose(vec![tx], &[true], 10).unwrap();
+        let p = chain.propose(vec![tx], &[depin_types::Verdict::VALID], 10).unwrap();
         chain.finalize(p).unwrap();
     }
     // Put b's state (height 1, another root) under a's block log.

@@ -59,7 +59,7 @@ fn run(blocks: &[Vec<Transaction>]) -> (Trace, tempfile::TempDir, Chain) {
     let chain = Chain::new(ledger, genesis(), Some(key(100)));
     let mut out = Vec::new();
     for (i, txs) in blocks.iter().enumerate() {
-        let sig_ok: Vec<bool> = txs.iter().map(Transaction::signature_ok).collect();
+        let sig_ok: Vec<depin_types::Verdict> = txs.iter().map(Transaction::verdict).collect();
         let p = chain.propose(txs.clone(), &sig_ok, 2_000 + i as u64).unwrap();
         let c = chain.finalize(p).unwrap();
         out.push((c.head.state_root, c.head.block_id, c.receipts));

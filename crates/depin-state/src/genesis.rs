@@ -1,7 +1,9 @@
-//! Build the initial state from a genesis document (rules G-1 to G-3).
+//! Build the initial state from a genesis document (rules G-1 to G-4).
 
 use depin_types::codec::encode;
-use depin_types::state_key::{account_key, Account, Supply, CHAIN_ID_KEY, PARAMS_KEY, SUPPLY_KEY};
+use depin_types::state_key::{
+    account_key, Account, Supply, ValidatorSet, CHAIN_ID_KEY, PARAMS_KEY, SUPPLY_KEY, VALIDATORS_KEY,
+};
 use depin_types::{Genesis, GenesisError};
 
 use crate::overlay::ChangeSet;
@@ -15,6 +17,10 @@ pub fn genesis_changes(genesis: &Genesis) -> Result<ChangeSet, GenesisError> {
     changes.insert(PARAMS_KEY.to_vec(), Some(encode(&genesis.params))); // rule G-2
     let supply = Supply { total, genesis: total, ..Supply::default() };
     changes.insert(SUPPLY_KEY.to_vec(), Some(encode(&supply))); // rule G-3
+    let mut keys: Vec<_> = genesis.validators.iter().map(|v| v.public_key.clone()).collect();
+    keys.sort_by_key(|k| k.address());
+    keys.dedup_by_key(|k| k.address());
+    changes.insert(VALIDATORS_KEY.to_vec(), Some(encode(&ValidatorSet { keys }))); // rule G-4
     for a in &genesis.accounts {
         let account = Account { balance: a.balance, nonce: 0 };
         changes.insert(account_key(&a.address), Some(encode(&account)));

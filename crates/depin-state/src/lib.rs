@@ -2,18 +2,20 @@
 //!
 //! **Invariant:** no I/O, no async, no threads, no clock, no randomness, no floating point,
 //! no hash-ordered iteration (enforced by `clippy.toml`). Time arrives as a block field;
-//! signature verdicts arrive as input (computed in parallel at the edge by a pure function).
+//! signature verdicts arrive as input (`Transaction::verdict`, computed in parallel at the edge).
 //! A bad transaction becomes a receipt with a typed reason; `Err` means the storage under the
 //! machine failed, which is fatal for the block. Rules are numbered in
 //! `docs/spec/state-machine.md` and cited as `// rule X-n`.
 #![deny(clippy::float_arithmetic)] // determinism: integer math only (invariant 1)
 
 mod accounts;
+mod evidence;
 mod fees;
 mod genesis;
 mod machine;
 mod mem;
 mod overlay;
+mod registry;
 
 pub use genesis::genesis_changes;
 pub use machine::{apply_txs, BlockContext, Executed};

@@ -1,8 +1,10 @@
 //! Apply a block's transactions in order and produce one receipt per transaction.
 
-use depin_types::{Amount, Params, Receipt, RejectReason, Transaction, TxBody, TxOutcome};
+use depin_types::{Amount, Hash32, Params, Receipt, RejectReason, Transaction, TxBody, TxOutcome, Verdict};
 
 use crate::accounts;
+use crate::evidence;
+use crate::registry;
 use crate::fees;
 use crate::overlay::{ChangeSet, Overlay, StateRead, StorageFault};
 
@@ -24,25 +26,25 @@ pub struct Executed {
     pub changes: ChangeSet,
 }
 
-/// Execute `txs` against `base`. `sig_ok[i]` is the verdict of `txs[i].signature_ok()`,
-/// computed by the caller (in parallel, at the edge); passing anything else is a programmer
-/// error on the caller's side, which replay would expose as a different state root.
+/// Execute `txs` against `base`. `verdicts[i]` is `txs[i].verdict()`, computed by the caller
+/// (in parallel, at the edge); passing anything else is a programmer error on the caller's
+/// side, which replay would expose as a different state root.
 pub fn apply_txs<R: StateRead + ?Sized>(
     base: &R,
     ctx: &BlockContext,
     txs: &[Transaction],
-    sig_ok: &[bool],
+    verdicts: &[Verdict],
 ) -> Result<Executed, StorageFault> {
-    assert_eq!(txs.len(), sig_ok.len(), "invariant: one signature verdict per transaction");
-    let _ = ctx; // No account rule depends on time yet; epochs (telemetry, rewards) will.
+    assert_eq!(txs.len(), verdicts.len(), "invariant: one signature verdict per transaction");
     let mut st = Overlay::new(base);
+    registry::release_bonds(&mut st, ctx.height)?; // rule R-10, before the block's transactions
     let chain_id = st.chain_id()?;
     let params = st.params()?;
     let mut fees_burned = Amount::ZERO;
     let mut receipts = Vec::with_capacity(txs.len());
-    for (tx, &sig_ok) in txs.iter().zip(sig_ok) {
+    for (tx, verdict) in txs.iter().zip(verdicts) {
         let id = tx.id();
-        let (outcome, fee_paid) = apply_tx(&mut st, &chain_id, &params, tx, sig_ok)?;
+        let (outcome, fee_paid) = apply_tx(&mut st, &chain_id, &params, ctx, tx, &id, verdict)?;
         if let TxOutcome::Rejected { reason } = &outcome {
             let expected = if reason.charged() { tx.content.fee } else { Amount::ZERO };
             debug_assert_eq!(fee_paid, expected, "invariant: RejectReason::charged agrees with where the machine charges");
@@ -65,12 +67,14 @@ fn apply_tx<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
     chain_id: &str,
     params: &Params,
+    ctx: &BlockContext,
     tx: &Transaction,
-    sig_ok: bool,
+    id: &Hash32,
+    verdict: &Verdict,
 ) -> Result<(TxOutcome, Amount), StorageFault> {
     let reject = |reason| Ok((TxOutcome::Rejected { reason }, Amount::ZERO));
     let c = &tx.content;
-    if !sig_ok {
+    if !verdict.signature_ok {
         return reject(RejectReason::BadSignature); // rule T-2
     }
     if c.chain_id != chain_id {
@@ -92,6 +96,32 @@ fn apply_tx<R: StateRead + ?Sized>(
     let result = match &c.body {
         TxBody::Transfer { to, amount } => accounts::transfer(st, &sender, to, *amount)?,
         TxBody::Burn { amount } => accounts::burn(st, &sender, *amount)?,
+        TxBody::ReportEvidence { evidence: e } => {
+            evidence::record(st, chain_id, e, evidence::Reported { by: sender, tx_id: *id, height: ctx.height })?
+        }
+        body => {
+            let at = registry::At { chain_id, sender, height: ctx.height };
+            match body {
+                TxBody::RegisterAssets { assets } => registry::register(st, &at, assets, verdict.bad_proof)?,
+                TxBody::UpdateAsset { asset, capacity, energy, metadata } => {
+                    registry::update(st, &at, asset, capacity.as_ref(), energy.as_ref(), metadata.as_ref())?
+                }
+                TxBody::AssertLocation { asset, location, mobility } => {
+                    registry::assert_location(st, &at, asset, *location, *mobility)?
+                }
+                TxBody::TransferAsset { asset, to } => registry::transfer(st, &at, asset, to)?,
+                TxBody::SetManager { assets, manager } => registry::set_manager(st, &at, assets, manager.as_ref())?,
+                TxBody::SetAssetStatus { asset, status } => registry::set_status(st, &at, asset, *status)?,
+                TxBody::DecommissionAsset { asset } => registry::decommission(st, &at, asset)?,
+                TxBody::AddVendor { name, key } => registry::add_vendor(st, &at, name, key)?,
+                TxBody::RevokeVendor { key } => registry::revoke_vendor(st, &at, key)?,
+                TxBody::RevokeDevice { device_key } => registry::revoke_device(st, &at, device_key)?,
+                TxBody::SetRegistryParams { params } => registry::set_params(st, &at, params)?,
+                TxBody::Transfer { .. } | TxBody::Burn { .. } | TxBody::ReportEvidence { .. } => {
+                    unreachable!("handled above")
+                }
+            }
+        }
     };
     let outcome = match result {
         Ok(()) => TxOutcome::Applied,

@@ -34,7 +34,7 @@ impl StateRead for MemState {
     }
 }
 
-/// Rule S-1: the sum of all balances equals total supply, and total supply equals
+/// Rule S-1: the sum of all balances and bonds equals total supply, and total supply equals
 /// genesis + minted − burned.
 pub fn check_conservation(state: &MemState) -> Result<(), String> {
     let supply: Supply = state
@@ -51,8 +51,17 @@ pub fn check_conservation(state: &MemState) -> Result<(), String> {
         let a: Account = borsh::from_slice(v).map_err(|e| e.to_string())?;
         sum = sum.checked_add(a.balance).ok_or("balance sum overflows")?;
     }
+    // Bonds are balances locked away (rule R-6): still part of the supply.
+    let bonds = b"r/b/".to_vec();
+    for (k, v) in state.map.range(bonds.clone()..) {
+        if !k.starts_with(&bonds) {
+            break;
+        }
+        let b: depin_types::asset::Bond = borsh::from_slice(v).map_err(|e| e.to_string())?;
+        sum = sum.checked_add(b.amount).ok_or("balance sum overflows")?;
+    }
     if sum != supply.total {
-        return Err(format!("sum of balances {sum} != total supply {}", supply.total));
+        return Err(format!("sum of balances and bonds {sum} != total supply {}", supply.total));
     }
     let expected = supply
         .genesis

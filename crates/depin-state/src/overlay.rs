@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use borsh::BorshDeserialize;
 use depin_types::codec::encode;
-use depin_types::state_key::{account_key, Account, Supply, CHAIN_ID_KEY, PARAMS_KEY, SUPPLY_KEY};
+use depin_types::evidence::EvidenceRecord;
+use depin_types::state_key::{
+    account_key, Account, Supply, ValidatorSet, CHAIN_ID_KEY, PARAMS_KEY, SUPPLY_KEY, VALIDATORS_KEY,
+};
 use depin_types::{Address, Params};
 
 /// One block's state changes: key → new value, or `None` to delete. Ordered for determinism.
@@ -51,7 +54,12 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
         self.changes.insert(key, Some(value));
     }
 
-    fn typed<T: BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StorageFault> {
+    /// Raw delete.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.changes.insert(key, None);
+    }
+
+    pub(crate) fn typed<T: BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StorageFault> {
         match self.get(key)? {
             None => Ok(None),
             Some(bytes) => borsh::from_slice(&bytes)
@@ -91,6 +99,17 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
     pub fn params(&self) -> Result<Params, StorageFault> {
         self.typed(PARAMS_KEY)?
             .ok_or_else(|| StorageFault("params record missing: state has no genesis".into()))
+    }
+
+    /// The validator set (rule G-4).
+    pub fn validators(&self) -> Result<ValidatorSet, StorageFault> {
+        self.typed(VALIDATORS_KEY)?
+            .ok_or_else(|| StorageFault("validator set missing: state has no genesis".into()))
+    }
+
+    /// Evidence recorded under `key`, if any.
+    pub fn evidence(&self, key: &[u8]) -> Result<Option<EvidenceRecord>, StorageFault> {
+        self.typed(key)
     }
 
     /// The chain id.

@@ -85,7 +85,7 @@ fn replay(blocks: &[Vec<Transaction>]) -> (MemState, Vec<Vec<Receipt>>) {
     st.apply(&genesis_changes(&g).unwrap());
     let mut all = Vec::new();
     for (h, txs) in blocks.iter().enumerate() {
-        let ok: Vec<bool> = txs.iter().map(Transaction::signature_ok).collect();
+        let ok: Vec<depin_types::Verdict> = txs.iter().map(Transaction::verdict).collect();
         let ctx = BlockContext { height: h as u64 + 1, timestamp_ms: h as u64 + 1 };
         let out = apply_txs(&st, &ctx, txs, &ok).unwrap();
         assert_eq!(out.receipts.len(), txs.len());

@@ -1,11 +1,12 @@
-//! Scenario tests: one per rule and rejection reason of the accounts and fees modules.
+//! Scenario tests: one per rule and rejection reason of the accounts, fees and evidence modules.
 
 use depin_state::{apply_txs, check_conservation, genesis_changes, BlockContext, MemState};
 use depin_types::genesis::GenesisValidator;
-use depin_types::state_key::{account_key, Account};
+use depin_types::evidence::{signed_bytes, EvidenceRecord, Round, SignedVote, Vote, VotedProposal};
+use depin_types::state_key::{account_key, evidence_key, Account};
 use depin_types::{
-    Address, Amount, Genesis, GenesisAccount, Params, Receipt, RejectReason, Scheme, SecretKey,
-    Transaction, TxBody, TxContent, TxOutcome,
+    Address, Amount, Evidence, EvidenceKind, EvidenceProblem, Genesis, GenesisAccount, Hash32, Params, Receipt,
+    RejectReason, Scheme, SecretKey, Transaction, TxBody, TxContent, TxOutcome,
 };
 
 const CHAIN: &str = "depin-scenario";
@@ -39,7 +40,7 @@ fn transfer(to: u8, amount: u128) -> TxBody {
 }
 
 fn run(st: &mut MemState, txs: &[Transaction]) -> Vec<Receipt> {
-    let ok: Vec<bool> = txs.iter().map(Transaction::signature_ok).collect();
+    let ok: Vec<depin_types::Verdict> = txs.iter().map(Transaction::verdict).collect();
     let out = apply_txs(st, &BlockContext { height: 1, timestamp_ms: 1 }, txs, &ok).unwrap();
     st.apply(&out.changes);
     check_conservation(st).unwrap();
@@ -223,7 +224,7 @@ fn a_transfer_that_would_overflow_the_recipient_is_rejected() {
     let mut st2 = st.clone();
     let k2 = account_key(&key(2).public_key().address());
     st2.map.insert(k2, borsh::to_vec(&Account { balance: Amount(u128::MAX), nonce: 0 }).unwrap());
-    let ok: Vec<bool> = vec![true];
+    let ok = vec![depin_types::Verdict::VALID];
     let out = apply_txs(&st2, &BlockContext { height: 1, timestamp_ms: 1 }, &[tx(1, 0, 0, transfer(2, 1))], &ok).unwrap();
     assert_eq!(reason(&out.receipts[0]), Some(&RejectReason::BalanceOverflow));
 }
@@ -272,4 +273,88 @@ fn hybrid_and_ml_dsa_accounts_transact() {
         assert!(run(&mut st, &[back])[0].applied(), "{scheme}");
         assert_eq!(account(&st, 3).balance, Amount(1_020));
     }
+}
+
+// --- Evidence (rules V-1 to V-3) ---------------------------------------------------------------
+
+fn proposal(view: u64, payload: u8) -> VotedProposal {
+    VotedProposal { round: Round { epoch: 0, view }, parent_view: view - 1, payload: Hash32([payload; 32]) }
+}
+
+/// Evidence that `signer` signed both votes on `chain`.
+fn evidence_by(signer: u8, chain: &str, a: Vote, b: Vote) -> Evidence {
+    let k = key(signer);
+    let sign = |vote: Vote| SignedVote { vote, signature: k.sign(&signed_bytes(chain, &vote)) };
+    Evidence { offender: k.public_key(), first: sign(a), second: sign(b) }
+}
+
+fn equivocation(view: u64) -> Evidence {
+    evidence_by(200, CHAIN, Vote::Notarize(proposal(view, 1)), Vote::Notarize(proposal(view, 2)))
+}
+
+fn report(signer: u8, nonce: u64, evidence: Evidence) -> Transaction {
+    tx(signer, nonce, 1, TxBody::ReportEvidence { evidence })
+}
+
+fn recorded(st: &MemState, offender: u8, view: u64, kind: EvidenceKind) -> Option<EvidenceRecord> {
+    let k = evidence_key(&key(offender).public_key().address(), Round { epoch: 0, view }, kind);
+    st.map.get(&k).map(|b| borsh::from_slice(b).unwrap())
+}
+
+#[test]
+fn evidence_of_a_validators_conflicting_votes_is_recorded_once() {
+    let mut st = genesis(1);
+    let e = equivocation(7);
+    let first = report(1, 0, e.clone());
+    let r = run(&mut st, &[first.clone(), report(2, 0, e.clone())]);
+    assert!(r[0].applied(), "{:?}", r[0]);
+    assert_eq!(reason(&r[1]), Some(&RejectReason::EvidenceAlreadyRecorded));
+    assert_eq!(r[1].fee_paid, Amount(1), "a duplicate report still pays its fee");
+    let rec = recorded(&st, 200, 7, EvidenceKind::ConflictingNotarize).expect("recorded");
+    assert_eq!(rec.offender, key(200).public_key());
+    assert_eq!(rec.reporter, key(1).public_key().address());
+    assert_eq!((rec.tx_id, rec.height), (first.id(), 1));
+    // The same votes in the other order are the same fault.
+    let swapped = Evidence { first: e.second.clone(), second: e.first.clone(), ..e };
+    let r = run(&mut st, &[report(3, 0, swapped)]);
+    assert_eq!(reason(&r[0]), Some(&RejectReason::EvidenceAlreadyRecorded));
+}
+
+#[test]
+fn each_fault_kind_and_round_is_a_separate_record() {
+    let mut st = genesis(1);
+    let round = Round { epoch: 0, view: 7 };
+    let nullify_finalize = evidence_by(200, CHAIN, Vote::Nullify(round), Vote::Finalize(proposal(7, 1)));
+    let finalize_twice = evidence_by(200, CHAIN, Vote::Finalize(proposal(7, 1)), Vote::Finalize(proposal(7, 3)));
+    let r = run(&mut st, &[report(1, 0, equivocation(7)), report(1, 1, nullify_finalize), report(1, 2, finalize_twice), report(1, 3, equivocation(8))]);
+    assert!(r.iter().all(Receipt::applied), "{r:?}");
+    for (view, kind) in [
+        (7, EvidenceKind::ConflictingNotarize),
+        (7, EvidenceKind::NullifyFinalize),
+        (7, EvidenceKind::ConflictingFinalize),
+        (8, EvidenceKind::ConflictingNotarize),
+    ] {
+        assert!(recorded(&st, 200, view, kind).is_some(), "{kind:?} in view {view}");
+    }
+}
+
+#[test]
+fn rejects_evidence_that_proves_no_fault_and_charges_the_reporter() {
+    let mut st = genesis(1);
+    let mut forged = equivocation(7);
+    forged.second.signature = key(1).sign(&signed_bytes(CHAIN, &forged.second.vote));
+    let cases = [
+        (forged, EvidenceProblem::BadVoteSignature),
+        (evidence_by(200, "other-chain", Vote::Notarize(proposal(7, 1)), Vote::Notarize(proposal(7, 2))), EvidenceProblem::BadVoteSignature),
+        (evidence_by(200, CHAIN, Vote::Notarize(proposal(7, 1)), Vote::Notarize(proposal(8, 2))), EvidenceProblem::NotAConflict),
+        (evidence_by(200, CHAIN, Vote::Notarize(proposal(7, 1)), Vote::Nullify(Round { epoch: 0, view: 7 })), EvidenceProblem::NotAConflict),
+        (evidence_by(3, CHAIN, Vote::Notarize(proposal(7, 1)), Vote::Notarize(proposal(7, 2))), EvidenceProblem::NotAValidator),
+    ];
+    for (nonce, (e, problem)) in cases.into_iter().enumerate() {
+        let r = run(&mut st, &[report(1, nonce as u64, e)]);
+        assert_eq!(reason(&r[0]), Some(&RejectReason::InvalidEvidence { problem }));
+        assert_eq!(r[0].fee_paid, Amount(1));
+    }
+    assert_eq!(account(&st, 1), Account { balance: Amount(995), nonce: 5 });
+    assert!(st.map.keys().all(|k| !k.starts_with(b"e/")), "nothing recorded");
 }

@@ -7,11 +7,14 @@
 #![deny(clippy::float_arithmetic)] // determinism: integer math only (invariant 1)
 
 pub mod amount;
+pub mod asset;
 pub mod block;
 pub mod codec;
+pub mod evidence;
 pub mod genesis;
 pub mod limits;
 pub mod receipt;
+pub mod registry_key;
 pub mod state_key;
 pub mod time;
 pub mod tx;
@@ -19,8 +22,10 @@ pub mod tx;
 pub use amount::Amount;
 pub use block::{Block, BlockHeader};
 pub use codec::DecodeError;
+pub use evidence::{Evidence, EvidenceKind, EvidenceProblem};
 pub use genesis::{Genesis, GenesisAccount, GenesisError, Params};
 pub use receipt::{Receipt, RejectReason, TxOutcome};
-pub use tx::{Transaction, TxBody, TxContent};
+pub use tx::{Transaction, TxBody, TxContent, Verdict};
 
 pub use depin_crypto::{Address, Hash32, PublicKey, Scheme, SecretKey, Signature};
+pub use depin_geo as geo;

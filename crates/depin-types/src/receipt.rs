@@ -5,6 +5,8 @@ use depin_crypto::Hash32;
 use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
+use crate::asset::{AssetId, AssetStatus, Problem};
+use crate::evidence::EvidenceProblem;
 
 /// Why a transaction in a block did not apply. Codes are stable (`snake_case` names) and listed
 /// in `docs/spec/state-machine.md`; the variant order is the encoding tag: append only.
@@ -51,6 +53,107 @@ pub enum RejectReason {
     /// the sender account does not exist (was never funded); nothing is charged, so a
     /// fresh key cannot create state for free.
     UnknownAccount,
+    /// V-1/V-2: the evidence proves no fault by a validator.
+    InvalidEvidence {
+        /// What is wrong with it.
+        problem: EvidenceProblem,
+    },
+    /// V-3: this fault is already on the ledger.
+    EvidenceAlreadyRecorded,
+    /// a batch is empty or larger than its limit.
+    BatchSize {
+        /// Most items allowed.
+        max: u32,
+    },
+    /// a registration's proof of possession or vendor attestation does not verify.
+    BadPossessionProof {
+        /// Which registration in the batch.
+        index: u32,
+    },
+    /// a capacity, energy profile or metadata field is invalid.
+    InvalidAsset {
+        /// Which registration in the batch (0 for updates).
+        index: u32,
+        /// What is wrong.
+        problem: Problem,
+    },
+    /// the location cell is not at the registry's resolution.
+    LocationResolution {
+        /// Which registration (0 otherwise).
+        index: u32,
+        /// The registry's resolution.
+        expected: u8,
+        /// The cell's.
+        got: u8,
+    },
+    /// this device key is already registered (or twice in the batch).
+    DeviceAlreadyRegistered {
+        /// Which registration.
+        index: u32,
+        /// The existing asset.
+        asset: AssetId,
+    },
+    /// the bond is under the class's bond parameter.
+    BondTooSmall {
+        /// Which registration.
+        index: u32,
+        /// The class's bond.
+        minimum: Amount,
+    },
+    /// the attesting vendor is not registered.
+    UnknownVendor {
+        /// Which registration (0 otherwise).
+        index: u32,
+    },
+    /// the vendor is revoked.
+    VendorRevoked {
+        /// Which registration (0 otherwise).
+        index: u32,
+    },
+    /// the device key is revoked.
+    DeviceRevoked {
+        /// Which registration (0 otherwise).
+        index: u32,
+    },
+    /// no such asset.
+    UnknownAsset {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// the signer is neither the asset's owner nor its manager.
+    NotOwnerOrManager {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// only the owner may do this (transfer, decommission, set the manager); the signer is
+    /// the manager.
+    ManagerNotAllowed {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// the asset is decommissioned.
+    AssetDecommissioned {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// a capacity of another class.
+    ClassChange {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// this status change is not allowed (already in it, or lifting a revocation).
+    InvalidTransition {
+        /// The asset.
+        asset: AssetId,
+        /// Its status.
+        from: AssetStatus,
+        /// The status asked for.
+        to: AssetStatus,
+    },
+    /// only a validator may do this until governance exists.
+    NotPrivileged,
+    /// the vendor is already registered.
+    VendorExists,
 }
 
 impl RejectReason {
@@ -67,6 +170,25 @@ impl RejectReason {
             RejectReason::SelfTransfer => "self_transfer",
             RejectReason::BalanceOverflow => "balance_overflow",
             RejectReason::UnknownAccount => "unknown_account",
+            RejectReason::InvalidEvidence { .. } => "invalid_evidence",
+            RejectReason::EvidenceAlreadyRecorded => "evidence_already_recorded",
+            RejectReason::BatchSize { .. } => "batch_size",
+            RejectReason::BadPossessionProof { .. } => "bad_possession_proof",
+            RejectReason::InvalidAsset { .. } => "invalid_asset",
+            RejectReason::LocationResolution { .. } => "location_resolution",
+            RejectReason::DeviceAlreadyRegistered { .. } => "device_already_registered",
+            RejectReason::BondTooSmall { .. } => "bond_too_small",
+            RejectReason::UnknownVendor { .. } => "unknown_vendor",
+            RejectReason::VendorRevoked { .. } => "vendor_revoked",
+            RejectReason::DeviceRevoked { .. } => "device_revoked",
+            RejectReason::UnknownAsset { .. } => "unknown_asset",
+            RejectReason::NotOwnerOrManager { .. } => "not_owner_or_manager",
+            RejectReason::ManagerNotAllowed { .. } => "manager_not_allowed",
+            RejectReason::AssetDecommissioned { .. } => "asset_decommissioned",
+            RejectReason::ClassChange { .. } => "class_change",
+            RejectReason::InvalidTransition { .. } => "invalid_transition",
+            RejectReason::NotPrivileged => "not_privileged",
+            RejectReason::VendorExists => "vendor_exists",
         }
     }
 
@@ -79,6 +201,25 @@ impl RejectReason {
                 | RejectReason::InsufficientFunds { .. }
                 | RejectReason::SelfTransfer
                 | RejectReason::BalanceOverflow
+                | RejectReason::InvalidEvidence { .. }
+                | RejectReason::EvidenceAlreadyRecorded
+                | RejectReason::BatchSize { .. }
+                | RejectReason::BadPossessionProof { .. }
+                | RejectReason::InvalidAsset { .. }
+                | RejectReason::LocationResolution { .. }
+                | RejectReason::DeviceAlreadyRegistered { .. }
+                | RejectReason::BondTooSmall { .. }
+                | RejectReason::UnknownVendor { .. }
+                | RejectReason::VendorRevoked { .. }
+                | RejectReason::DeviceRevoked { .. }
+                | RejectReason::UnknownAsset { .. }
+                | RejectReason::NotOwnerOrManager { .. }
+                | RejectReason::ManagerNotAllowed { .. }
+                | RejectReason::AssetDecommissioned { .. }
+                | RejectReason::ClassChange { .. }
+                | RejectReason::InvalidTransition { .. }
+                | RejectReason::NotPrivileged
+                | RejectReason::VendorExists
         )
     }
 }

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::codec::{decode_bounded, encode, DecodeError};
+use crate::asset::{AssetId, AssetMetadata, Capacity, EnergyProfile, Mobility, OwnerStatus, Registration, RegistryParams};
+use crate::evidence::Evidence;
+use depin_geo::Cell;
 use crate::limits::{MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
 
 /// What a transaction does. The variant order is the encoding tag: append only.
@@ -28,6 +31,84 @@ pub enum TxBody {
         /// Amount in base units, > 0.
         amount: Amount,
     },
+    /// Record proof that a validator signed conflicting consensus votes (rules V-1 to V-3).
+    ReportEvidence {
+        /// The two votes.
+        evidence: Evidence,
+    },
+    /// Register 1 to 64 assets owned by the signer, locking their bonds (rules ).
+    RegisterAssets {
+        /// The assets.
+        assets: Vec<Registration>,
+    },
+    /// Change an asset's capacity (same class), energy profile or metadata (owner or manager, R-7).
+    UpdateAsset {
+        /// The asset.
+        asset: AssetId,
+        /// New capacity.
+        capacity: Option<Capacity>,
+        /// New energy profile.
+        energy: Option<EnergyProfile>,
+        /// New metadata.
+        metadata: Option<AssetMetadata>,
+    },
+    /// Re-assert an asset's location for the location fee (owner or manager, R-5).
+    AssertLocation {
+        /// The asset.
+        asset: AssetId,
+        /// The new cell, at the registry's resolution.
+        location: Cell,
+        /// Fixed or mobile.
+        mobility: Mobility,
+    },
+    /// Give an asset to another owner (owner only, R-9).
+    TransferAsset {
+        /// The asset.
+        asset: AssetId,
+        /// The new owner.
+        to: Address,
+    },
+    /// Set or clear the manager of up to 256 assets (owner only, R-9).
+    SetManager {
+        /// The assets.
+        assets: Vec<AssetId>,
+        /// The manager, or none.
+        manager: Option<Address>,
+    },
+    /// Put an asset in service or take it out for maintenance (owner or manager, R-8).
+    SetAssetStatus {
+        /// The asset.
+        asset: AssetId,
+        /// The status.
+        status: OwnerStatus,
+    },
+    /// Retire an asset; its bond returns after the unbonding period (owner only, R-10).
+    DecommissionAsset {
+        /// The asset.
+        asset: AssetId,
+    },
+    /// Add a device vendor (a validator, until governance exists; R-11).
+    AddVendor {
+        /// Its name.
+        name: String,
+        /// Its key.
+        key: PublicKey,
+    },
+    /// Revoke a vendor (a validator; R-11).
+    RevokeVendor {
+        /// Its key.
+        key: PublicKey,
+    },
+    /// Revoke a device key (its vendor, or a validator; R-12).
+    RevokeDevice {
+        /// The device key.
+        device_key: PublicKey,
+    },
+    /// Set the registry parameters (a validator, until governance exists; R-11).
+    SetRegistryParams {
+        /// The parameters.
+        params: RegistryParams,
+    },
 }
 
 impl TxBody {
@@ -36,6 +117,18 @@ impl TxBody {
         match self {
             TxBody::Transfer { .. } => "transfer",
             TxBody::Burn { .. } => "burn",
+            TxBody::ReportEvidence { .. } => "report_evidence",
+            TxBody::RegisterAssets { .. } => "register_assets",
+            TxBody::UpdateAsset { .. } => "update_asset",
+            TxBody::AssertLocation { .. } => "assert_location",
+            TxBody::TransferAsset { .. } => "transfer_asset",
+            TxBody::SetManager { .. } => "set_manager",
+            TxBody::SetAssetStatus { .. } => "set_asset_status",
+            TxBody::DecommissionAsset { .. } => "decommission_asset",
+            TxBody::AddVendor { .. } => "add_vendor",
+            TxBody::RevokeVendor { .. } => "revoke_vendor",
+            TxBody::RevokeDevice { .. } => "revoke_device",
+            TxBody::SetRegistryParams { .. } => "set_registry_params",
         }
     }
 }
@@ -83,6 +176,20 @@ pub fn signing_message(id: &Hash32) -> Vec<u8> {
     m
 }
 
+/// The signature checks of one transaction ([`Transaction::verdict`]); the default is "fails".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// The transaction signature verifies (rule T-2).
+    pub signature_ok: bool,
+    /// The index of the first embedded proof (possession or vendor attestation) that does not.
+    pub bad_proof: Option<u32>,
+}
+
+impl Verdict {
+    /// All signatures verify.
+    pub const VALID: Verdict = Verdict { signature_ok: true, bad_proof: None };
+}
+
 /// A signed transaction.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +204,27 @@ impl Transaction {
     /// The transaction id.
     pub fn id(&self) -> Hash32 {
         self.content.id()
+    }
+
+    /// Every signature check a transaction needs, for the state machine (computed at the edge,
+    /// in parallel, by this pure function): the transaction signature (rule T-2), and for a
+    /// registration each proof of possession and vendor attestation.
+    pub fn verdict(&self) -> Verdict {
+        if !self.signature_ok() {
+            return Verdict { signature_ok: false, bad_proof: None };
+        }
+        let bad_proof = match &self.content.body {
+            TxBody::RegisterAssets { assets } => {
+                let owner = self.content.sender();
+                let chain = &self.content.chain_id;
+                assets
+                    .iter()
+                    .position(|r| !r.possession_ok(chain, &owner) || !r.attestation_ok(chain))
+                    .map(|i| u32::try_from(i).expect("invariant: batches are bounded"))
+            }
+            _ => None,
+        };
+        Verdict { signature_ok: true, bad_proof }
     }
 
     /// True if the signature verifies under the signer key (rule T-2).

@@ -12,9 +12,11 @@ use depin_crypto::{domain, hash_domain, merkle_root};
 use depin_types::block::{BLOCK_VERSION, receipts_root, txs_root};
 use depin_types::codec::encode;
 use depin_types::genesis::{GenesisAccount, GenesisValidator};
+use depin_types::asset::{AssetId, AssetStatus, Problem};
+use depin_types::evidence::{signed_bytes, Round, SignedVote, Vote, VotedProposal};
 use depin_types::state_key::Supply;
 use depin_types::{
-    Amount, Block, BlockHeader, Genesis, Hash32, Params, Receipt, RejectReason, Scheme, SecretKey, Transaction, TxBody,
+    Amount, Block, BlockHeader, Evidence, EvidenceKind, EvidenceProblem, Genesis, Hash32, Params, Receipt, RejectReason, Scheme, SecretKey, Transaction, TxBody,
     TxContent, TxOutcome,
 };
 
@@ -41,6 +43,25 @@ fn reject_tag(r: &RejectReason) -> u8 {
         RejectReason::SelfTransfer => 7,
         RejectReason::BalanceOverflow => 8,
         RejectReason::UnknownAccount => 9,
+        RejectReason::InvalidEvidence { .. } => 10,
+        RejectReason::EvidenceAlreadyRecorded => 11,
+        RejectReason::BatchSize { .. } => 12,
+        RejectReason::BadPossessionProof { .. } => 13,
+        RejectReason::InvalidAsset { .. } => 14,
+        RejectReason::LocationResolution { .. } => 15,
+        RejectReason::DeviceAlreadyRegistered { .. } => 16,
+        RejectReason::BondTooSmall { .. } => 17,
+        RejectReason::UnknownVendor { .. } => 18,
+        RejectReason::VendorRevoked { .. } => 19,
+        RejectReason::DeviceRevoked { .. } => 20,
+        RejectReason::UnknownAsset { .. } => 21,
+        RejectReason::NotOwnerOrManager { .. } => 22,
+        RejectReason::ManagerNotAllowed { .. } => 23,
+        RejectReason::AssetDecommissioned { .. } => 24,
+        RejectReason::ClassChange { .. } => 25,
+        RejectReason::InvalidTransition { .. } => 26,
+        RejectReason::NotPrivileged => 27,
+        RejectReason::VendorExists => 28,
     }
 }
 
@@ -79,6 +100,30 @@ fn reject_reason_fixtures() -> Vec<(RejectReason, &'static str)> {
         (RejectReason::SelfTransfer, RECEIPT_SELF_TRANSFER),
         (RejectReason::BalanceOverflow, RECEIPT_BALANCE_OVERFLOW),
         (RejectReason::UnknownAccount, RECEIPT_UNKNOWN_ACCOUNT),
+        (
+            RejectReason::InvalidEvidence {
+                problem: EvidenceProblem::BadVoteSignature,
+            },
+            RECEIPT_INVALID_EVIDENCE,
+        ),
+        (RejectReason::EvidenceAlreadyRecorded, RECEIPT_EVIDENCE_ALREADY_RECORDED),
+        (RejectReason::BatchSize { max: 64 }, RECEIPT_BATCH_SIZE),
+        (RejectReason::BadPossessionProof { index: 3 }, RECEIPT_BAD_POSSESSION_PROOF),
+        (RejectReason::InvalidAsset { index: 1, problem: Problem::OutOfRange { field: "range_m".into(), min: 1, max: 50_000, got: 0 } }, RECEIPT_INVALID_ASSET),
+        (RejectReason::LocationResolution { index: 0, expected: 12, got: 9 }, RECEIPT_LOCATION_RESOLUTION),
+        (RejectReason::DeviceAlreadyRegistered { index: 2, asset: AssetId(Hash32([0x22; 32])) }, RECEIPT_DEVICE_ALREADY_REGISTERED),
+        (RejectReason::BondTooSmall { index: 0, minimum: Amount(1_000_000) }, RECEIPT_BOND_TOO_SMALL),
+        (RejectReason::UnknownVendor { index: 0 }, RECEIPT_UNKNOWN_VENDOR),
+        (RejectReason::VendorRevoked { index: 0 }, RECEIPT_VENDOR_REVOKED),
+        (RejectReason::DeviceRevoked { index: 0 }, RECEIPT_DEVICE_REVOKED),
+        (RejectReason::UnknownAsset { asset: AssetId(Hash32([0x22; 32])) }, RECEIPT_UNKNOWN_ASSET),
+        (RejectReason::NotOwnerOrManager { asset: AssetId(Hash32([0x22; 32])) }, RECEIPT_NOT_OWNER_OR_MANAGER),
+        (RejectReason::ManagerNotAllowed { asset: AssetId(Hash32([0x22; 32])) }, RECEIPT_MANAGER_NOT_ALLOWED),
+        (RejectReason::AssetDecommissioned { asset: AssetId(Hash32([0x22; 32])) }, RECEIPT_ASSET_DECOMMISSIONED),
+        (RejectReason::ClassChange { asset: AssetId(Hash32([0x22; 32])) }, RECEIPT_CLASS_CHANGE),
+        (RejectReason::InvalidTransition { asset: AssetId(Hash32([0x22; 32])), from: AssetStatus::Suspended, to: AssetStatus::Active }, RECEIPT_INVALID_TRANSITION),
+        (RejectReason::NotPrivileged, RECEIPT_NOT_PRIVILEGED),
+        (RejectReason::VendorExists, RECEIPT_VENDOR_EXISTS),
     ]
 }
 
@@ -128,6 +173,28 @@ fn burn_fixture() -> Transaction {
         nonce: 0,
         fee: Amount(1),
         body: TxBody::Burn { amount: Amount(300) },
+    }
+    .sign(&key)
+}
+
+/// An evidence report: validator key 3 signed a nullify and a finalize vote in view 9.
+fn evidence_fixture() -> Transaction {
+    let offender = ed25519(3);
+    let sign = |vote: Vote| SignedVote { vote, signature: offender.sign(&signed_bytes("depin-fixture", &vote)) };
+    let round = Round { epoch: 0, view: 9 };
+    let evidence = Evidence {
+        offender: offender.public_key(),
+        first: sign(Vote::Nullify(round)),
+        second: sign(Vote::Finalize(VotedProposal { round, parent_view: 8, payload: Hash32([0x44; 32]) })),
+    };
+    assert_eq!(evidence.verify("depin-fixture"), Ok(EvidenceKind::NullifyFinalize));
+    let key = ed25519(2);
+    TxContent {
+        chain_id: "depin-fixture".into(),
+        signer: key.public_key(),
+        nonce: 1,
+        fee: Amount(1),
+        body: TxBody::ReportEvidence { evidence },
     }
     .sign(&key)
 }
@@ -266,6 +333,12 @@ fn transaction_fixtures() {
     assert!(b.signature_ok());
     check_fixture("burn transaction", &b, BURN_HEX);
     assert_eq!(b.id().to_hex(), BURN_ID_HEX);
+    // Body tag 2, offender (01 + 32), then each signed vote: vote tag (2 nullify: epoch, view;
+    // 1 finalize: epoch, view, parent view, payload) and its signature (01 + 64).
+    let e = evidence_fixture();
+    assert!(e.signature_ok());
+    check_fixture("evidence report", &e, EVIDENCE_HEX);
+    assert_eq!(e.id().to_hex(), EVIDENCE_ID_HEX);
 }
 
 /// The root recomputed from the spec's definition (rule B-1), independent of `merkle_root`.
@@ -362,6 +435,30 @@ const RECEIPT_BALANCE_OVERFLOW: &str =
     "111111111111111111111111111111111111111111111111111111111111111101080a000000000000000000000000000000";
 const RECEIPT_UNKNOWN_ACCOUNT: &str =
     "1111111111111111111111111111111111111111111111111111111111111111010900000000000000000000000000000000";
+// Reason 10 then the problem's tag (2 = bad_vote_signature); charged.
+const RECEIPT_INVALID_EVIDENCE: &str =
+    "1111111111111111111111111111111111111111111111111111111111111111010a020a000000000000000000000000000000";
+const RECEIPT_EVIDENCE_ALREADY_RECORDED: &str =
+    "1111111111111111111111111111111111111111111111111111111111111111010b0a000000000000000000000000000000";
+
+// Registry reasons (tags 12 to 28); asset ids are [0x22; 32].
+const RECEIPT_BATCH_SIZE: &str = "1111111111111111111111111111111111111111111111111111111111111111010c400000000a000000000000000000000000000000";
+const RECEIPT_BAD_POSSESSION_PROOF: &str = "1111111111111111111111111111111111111111111111111111111111111111010d030000000a000000000000000000000000000000";
+const RECEIPT_INVALID_ASSET: &str = "1111111111111111111111111111111111111111111111111111111111111111010e01000000000700000072616e67655f6d010000000000000050c300000000000000000000000000000a000000000000000000000000000000";
+const RECEIPT_LOCATION_RESOLUTION: &str = "1111111111111111111111111111111111111111111111111111111111111111010f000000000c090a000000000000000000000000000000";
+const RECEIPT_DEVICE_ALREADY_REGISTERED: &str = "111111111111111111111111111111111111111111111111111111111111111101100200000022222222222222222222222222222222222222222222222222222222222222220a000000000000000000000000000000";
+const RECEIPT_BOND_TOO_SMALL: &str = "111111111111111111111111111111111111111111111111111111111111111101110000000040420f000000000000000000000000000a000000000000000000000000000000";
+const RECEIPT_UNKNOWN_VENDOR: &str = "11111111111111111111111111111111111111111111111111111111111111110112000000000a000000000000000000000000000000";
+const RECEIPT_VENDOR_REVOKED: &str = "11111111111111111111111111111111111111111111111111111111111111110113000000000a000000000000000000000000000000";
+const RECEIPT_DEVICE_REVOKED: &str = "11111111111111111111111111111111111111111111111111111111111111110114000000000a000000000000000000000000000000";
+const RECEIPT_UNKNOWN_ASSET: &str = "1111111111111111111111111111111111111111111111111111111111111111011522222222222222222222222222222222222222222222222222222222222222220a000000000000000000000000000000";
+const RECEIPT_NOT_OWNER_OR_MANAGER: &str = "1111111111111111111111111111111111111111111111111111111111111111011622222222222222222222222222222222222222222222222222222222222222220a000000000000000000000000000000";
+const RECEIPT_MANAGER_NOT_ALLOWED: &str = "1111111111111111111111111111111111111111111111111111111111111111011722222222222222222222222222222222222222222222222222222222222222220a000000000000000000000000000000";
+const RECEIPT_ASSET_DECOMMISSIONED: &str = "1111111111111111111111111111111111111111111111111111111111111111011822222222222222222222222222222222222222222222222222222222222222220a000000000000000000000000000000";
+const RECEIPT_CLASS_CHANGE: &str = "1111111111111111111111111111111111111111111111111111111111111111011922222222222222222222222222222222222222222222222222222222222222220a000000000000000000000000000000";
+const RECEIPT_INVALID_TRANSITION: &str = "1111111111111111111111111111111111111111111111111111111111111111011a222222222222222222222222222222222222222222222222222222222222222202010a000000000000000000000000000000";
+const RECEIPT_NOT_PRIVILEGED: &str = "1111111111111111111111111111111111111111111111111111111111111111011b0a000000000000000000000000000000";
+const RECEIPT_VENDOR_EXISTS: &str = "1111111111111111111111111111111111111111111111111111111111111111011c0a000000000000000000000000000000";
 
 // Params { min_fee: 0, max_block_txs: 10000 }: 16 + 4 bytes.
 const PARAMS_DEFAULT_HEX: &str = "0000000000000000000000000000000010270000";
@@ -380,6 +477,8 @@ const REPLICATED_GENESIS_ID_HEX: &str = "c91b6d195cfcbb75c520e5889748c21df0ead32
 const TRANSFER_HEX: &str = "0d000000646570696e2d66697874757265018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c07000000000000000a00000000000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab001e8030000000000000000000000000000015d4c020dd2fd4e6adcaa5f88205d700a7fa9adc695e9fcca8671c4679cb7d2da7c98f5e40902780e1a7b3576cae1ef78395f22c93a42540ad7f8af0a1bd71802";
 const TRANSFER_ID_HEX: &str = "62e1b27aa55a72a8232617caa9c8206babda1d46c47bcafef221a8701b79b8ec";
 const BURN_HEX: &str = "0d000000646570696e2d66697874757265018139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000000000000000001000000000000000000000000000000012c010000000000000000000000000000017323b81421790123c762405e1760bf50e830b141ac0a9da70a7c68993f0c616641bcc2d49c5dce16b02ec8447a5524c6827dc502cb1834eaf2fe1707c624140d";
+const EVIDENCE_HEX: &str = "0d000000646570696e2d66697874757265018139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940100000000000000010000000000000000000000000000000201ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d10200000000000000000900000000000000018e20b23d38eef707c53cffeaca24bc75500ba3d31b29a3b5cfabddd111faf01d8078bf494a8c222bf91ab282895757e7f207cae41c5d2951403efd4184d00b060100000000000000000900000000000000080000000000000044444444444444444444444444444444444444444444444444444444444444440175063f4534dcb371be37c181efaff2f184a3f6aaa4143235555521acaf3e45f614efd72e33c830eed72bd9471a7213bfd95316ccd3e2416b9f22402aed752703013dda82e100c4558fb557b257458a256ac0455f178d0870fae3c9f645c6bebcb1a97a9dd38f9cf8c5f137a55e62237087fca544733efe7c2c479c701b5044d70a";
+const EVIDENCE_ID_HEX: &str = "ac1e552731e2334fc6e516e56e3656f8adfcce099b8b8e9aebfa234d0e56a100";
 const BURN_ID_HEX: &str = "454d851d1bb95d2ac9a7fa93dfe3577a86ec5c55ddd42035c3c3dc5698426ab4";
 
 // Merkle roots (rule B-1). The empty root is the spec's.

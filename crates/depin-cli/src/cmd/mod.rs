@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod device;
 mod init;
 mod keys;
 mod ledger;
@@ -98,6 +99,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Testnet(cmd) => testnet::run(&ctx, cmd),
         Command::Status => status::run(&ctx),
         Command::Keys(cmd) => keys::run(&ctx, cmd),
+        Command::Device(cmd) => device::run(&ctx, cmd),
         Command::Tx(cmd) => tx::run(&ctx, cmd),
         Command::Query(cmd) => query::run(&ctx, cmd),
         Command::Proof(cmd) => proof::run(&ctx, cmd),

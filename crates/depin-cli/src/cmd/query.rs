@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use depin_ledger::authstate::{verify_proof, StateProof};
+use depin_types::evidence::EvidenceRecord;
 use depin_types::state_key::{account_key, Account};
 use depin_types::{Address, Amount, Block, Hash32, Receipt};
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,52 @@ pub fn run(ctx: &Ctx, cmd: QueryCmd) -> CliResult {
             account(ctx, &address, prove, proof_out.as_deref())
         }
         QueryCmd::Block { height } => block(ctx, &height),
+        QueryCmd::Evidence { offender, limit, cursor } => evidence(ctx, offender.as_deref(), limit, cursor.as_deref()),
     }
+}
+
+/// `GET /api/v1/evidence` (mirror of the API's page).
+#[derive(Deserialize, Serialize)]
+struct EvidencePage {
+    evidence: Vec<EvidenceRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+fn evidence(ctx: &Ctx, offender: Option<&str>, limit: u32, cursor: Option<&str>) -> CliResult {
+    let mut query = vec![format!("limit={limit}")];
+    if let Some(o) = offender {
+        query.push(format!("offender={}", resolve_address(ctx, "offender", o)?));
+    }
+    if let Some(c) = cursor {
+        if !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CliError::with_code(ExitCode::Usage, format!("invalid cursor {c:?}: use the one a previous page printed")));
+        }
+        query.push(format!("cursor={c}"));
+    }
+    let page: EvidencePage = ctx.client()?.get(&format!("/api/v1/evidence?{}", query.join("&")))?;
+    if ctx.output == Format::Json {
+        output::print(ctx.output, &page, |_| Vec::new());
+        return Ok(());
+    }
+    if page.evidence.is_empty() {
+        println!("no evidence recorded");
+    } else {
+        output::print_list(Format::Table, &page.evidence, &["HEIGHT", "KIND", "OFFENDER", "VIEW", "REPORTER", "TX"], |r| {
+            vec![
+                r.height.to_string(),
+                r.kind.code().to_string(),
+                r.offender.address().to_string(),
+                r.round.view.to_string(),
+                r.reporter.to_string(),
+                r.tx_id.to_hex(),
+            ]
+        });
+    }
+    if let Some(c) = &page.next_cursor {
+        println!("more: depin query evidence --cursor {c}");
+    }
+    Ok(())
 }
 
 fn account(ctx: &Ctx, input: &str, prove: bool, proof_out: Option<&Path>) -> CliResult {

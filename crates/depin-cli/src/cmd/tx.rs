@@ -155,6 +155,12 @@ fn summary(file: &KeyFile, c: &TxContent) -> String {
     let action = match &c.body {
         TxBody::Transfer { to, amount } => format!("transfer {amount} from {from} to {to}"),
         TxBody::Burn { amount } => format!("burn {amount} from {from}"),
+        TxBody::ReportEvidence { evidence } => format!(
+            "report evidence against validator {} (view {}) from {from}",
+            evidence.offender.address(),
+            evidence.round().view
+        ),
+        other => format!("{} from {from}", other.kind().replace('_', " ")),
     };
     format!("signing: {action}; fee {}, nonce {}, chain {}", c.fee, c.nonce, c.chain_id)
 }
@@ -233,6 +239,35 @@ fn describe(reason: &RejectReason) -> String {
         RejectReason::SelfTransfer => "sender and recipient are the same account".into(),
         RejectReason::BalanceOverflow => "the recipient's balance would overflow".into(),
         RejectReason::UnknownAccount => "the sender account does not exist".into(),
+        RejectReason::InvalidEvidence { problem } => format!("the evidence proves no fault: {problem}"),
+        RejectReason::EvidenceAlreadyRecorded => "this fault is already recorded".into(),
+        RejectReason::BatchSize { max } => format!("the batch must hold 1 to {max} items"),
+        RejectReason::BadPossessionProof { index } => {
+            format!("asset {index}: the device key's proof of possession or the vendor attestation does not verify")
+        }
+        RejectReason::InvalidAsset { index, problem } => format!("asset {index}: {problem}"),
+        RejectReason::LocationResolution { index, expected, got } => {
+            format!("asset {index}: the location is an H3 cell of resolution {got}, the registry uses {expected}")
+        }
+        RejectReason::DeviceAlreadyRegistered { index, asset } => {
+            format!("asset {index}: this device key is already registered as asset {asset}")
+        }
+        RejectReason::BondTooSmall { index, minimum } => format!("asset {index}: the bond is under the minimum of {minimum}"),
+        RejectReason::UnknownVendor { index } => format!("asset {index}: the attesting vendor is not registered"),
+        RejectReason::VendorRevoked { index } => format!("asset {index}: the vendor is revoked"),
+        RejectReason::DeviceRevoked { index } => format!("asset {index}: the device key is revoked"),
+        RejectReason::UnknownAsset { asset } => format!("no asset {asset}"),
+        RejectReason::NotOwnerOrManager { asset } => format!("the signer neither owns nor manages asset {asset}"),
+        RejectReason::ManagerNotAllowed { asset } => {
+            format!("only the owner of asset {asset} may do this; a manager may not")
+        }
+        RejectReason::AssetDecommissioned { asset } => format!("asset {asset} is decommissioned"),
+        RejectReason::ClassChange { asset } => format!("asset {asset} cannot change class"),
+        RejectReason::InvalidTransition { asset, from, to } => {
+            format!("asset {asset} cannot go from {} to {}", from.name(), to.name())
+        }
+        RejectReason::NotPrivileged => "only a validator may do this (until governance exists)".into(),
+        RejectReason::VendorExists => "this vendor is already registered".into(),
     }
 }
 
