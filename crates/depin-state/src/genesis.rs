@@ -1,4 +1,4 @@
-//! Build the initial state from a genesis document (rules G-1 to G-4).
+//! Build the initial state from a genesis document (rules G-1 to G-5).
 
 use depin_types::codec::encode;
 use depin_types::state_key::{
@@ -21,6 +21,8 @@ pub fn genesis_changes(genesis: &Genesis) -> Result<ChangeSet, GenesisError> {
     keys.sort_by_key(|k| k.address());
     keys.dedup_by_key(|k| k.address());
     changes.insert(VALIDATORS_KEY.to_vec(), Some(encode(&ValidatorSet { keys }))); // rule G-4
+    let registry = depin_types::asset::RegistryParams::default();
+    changes.insert(depin_types::state_key::REGISTRY_PARAMS_KEY.to_vec(), Some(encode(&registry))); // rule G-5
     for a in &genesis.accounts {
         let account = Account { balance: a.balance, nonce: 0 };
         changes.insert(account_key(&a.address), Some(encode(&account)));

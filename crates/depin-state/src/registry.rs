@@ -35,7 +35,8 @@ pub struct At<'a> {
 
 impl<R: StateRead + ?Sized> Overlay<'_, R> {
     fn registry_params(&self) -> Result<RegistryParams, StorageFault> {
-        Ok(self.typed(depin_types::state_key::REGISTRY_PARAMS_KEY)?.unwrap_or_default())
+        self.typed(depin_types::state_key::REGISTRY_PARAMS_KEY)?
+            .ok_or_else(|| StorageFault("registry parameters missing: state has no genesis".into()))
     }
 
     /// An asset.
