@@ -216,12 +216,12 @@ pub struct DeviceKeygenArgs {
     /// The key file to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Signature scheme: ed25519, mldsa65 (post-quantum) or hybrid (both; a signature must
-    /// carry both parts).
+    /// Signature scheme: ed25519, mldsa65 (post-quantum) or hybrid (both; a signature is valid
+    /// only if both parts verify).
     #[arg(long, default_value = "ed25519")]
     pub scheme: Scheme,
     /// Name recorded in the key file: letters, digits, `-`, `_`. Default: the file name without
-    /// its extension.
+    /// its extension (other characters become `-`).
     #[arg(long)]
     pub name: Option<String>,
     /// Replace an existing key file at --out (the key it held is lost).

@@ -55,7 +55,7 @@ fn registry_body(s: &TxSpec, keys: &[SecretKey]) -> TxBody {
                 energy: None,
                 metadata: AssetMetadata::default(),
             };
-            let bond = Amount(if s.amount % 9 == 0 { 1 } else { 10 });
+            let bond = Amount(if s.amount.is_multiple_of(9) { 1 } else { 10 });
             TxBody::RegisterAssets { assets: vec![Registration::sign("depin-prop", &owner, &device(s.amount), d, bond, None)] }
         }
         12 => TxBody::TransferAsset { asset: asset(s.amount), to: keys[s.to as usize].public_key().address() },
