@@ -199,6 +199,28 @@ fn evidence_fixture() -> Transaction {
     .sign(&key)
 }
 
+/// A registration: key 2 registers a wireless asset whose device key is key 5.
+fn registration_fixture() -> Transaction {
+    use depin_types::asset::{AssetDescriptor, AssetMetadata, Capacity, EnergyProfile, EnergySource, Mobility, Registration};
+    let descriptor = AssetDescriptor {
+        capacity: Capacity::parse(depin_types::asset::AssetClass::Wireless, "band=lorawan_eu868,range_m=3000").unwrap(),
+        location: depin_types::geo::Cell::parse("8c1f1d48864b5ff").unwrap(),
+        mobility: Mobility::Fixed,
+        energy: Some(EnergyProfile { source: EnergySource::Solar, expected_draw_w: 12 }),
+        metadata: AssetMetadata { name: "gate".into(), model: "rak".into() },
+    };
+    let key = ed25519(2);
+    let reg = Registration::sign("depin-fixture", &key.public_key().address(), &ed25519(5), descriptor, Amount(10_000_000), None);
+    TxContent {
+        chain_id: "depin-fixture".into(),
+        signer: key.public_key(),
+        nonce: 2,
+        fee: Amount(1),
+        body: TxBody::RegisterAssets { assets: vec![reg] },
+    }
+    .sign(&key)
+}
+
 fn genesis_fixture() -> Genesis {
     Genesis {
         chain_id: "depin-fixture".into(),
@@ -339,6 +361,12 @@ fn transaction_fixtures() {
     assert!(e.signature_ok());
     check_fixture("evidence report", &e, EVIDENCE_HEX);
     assert_eq!(e.id().to_hex(), EVIDENCE_ID_HEX);
+    // Body tag 3, one registration: device key, descriptor (capacity tag 0: band 0, range;
+    // cell as u64 LE; mobility; energy Some; metadata), bond, possession signature, no attestation.
+    let r = registration_fixture();
+    assert_eq!(r.verdict(), depin_types::Verdict::VALID);
+    check_fixture("registration", &r, REGISTRATION_HEX);
+    assert_eq!(r.id().to_hex(), REGISTRATION_ID_HEX);
 }
 
 /// The root recomputed from the spec's definition (rule B-1), independent of `merkle_root`.
@@ -477,6 +505,8 @@ const REPLICATED_GENESIS_ID_HEX: &str = "c91b6d195cfcbb75c520e5889748c21df0ead32
 const TRANSFER_HEX: &str = "0d000000646570696e2d66697874757265018a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c07000000000000000a00000000000000000000000000000000012f405229f9932e086caf22194d855c64052e0be1c5f4b5d0c868537fbe8ab001e8030000000000000000000000000000015d4c020dd2fd4e6adcaa5f88205d700a7fa9adc695e9fcca8671c4679cb7d2da7c98f5e40902780e1a7b3576cae1ef78395f22c93a42540ad7f8af0a1bd71802";
 const TRANSFER_ID_HEX: &str = "62e1b27aa55a72a8232617caa9c8206babda1d46c47bcafef221a8701b79b8ec";
 const BURN_HEX: &str = "0d000000646570696e2d66697874757265018139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394000000000000000001000000000000000000000000000000012c010000000000000000000000000000017323b81421790123c762405e1760bf50e830b141ac0a9da70a7c68993f0c616641bcc2d49c5dce16b02ec8447a5524c6827dc502cb1834eaf2fe1707c624140d";
+const REGISTRATION_HEX: &str = "0d000000646570696e2d66697874757265018139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940200000000000000010000000000000000000000000000000301000000016e7a1cdd29b0b78fd13af4c5598feff4ef2a97166e3ca6f2e4fbfccd80505bf10000b80b0000ffb56488d4f1c1080001000c00000004000000676174650300000072616b80969800000000000000000000000000015eeda1c54b3be1c1889812495341b02c5e98cf81961f368ac64cb72686a7ca6abd042a33d867e41d106c0d1d5d8186f413fb6fefc7f528b7ad6fa71408d0c6020001c31c8cf5d7271e64801fab56d580d70c909beb3591cdf1cf8d5fea6c253f87caae966369fb89711bf5ae154f615b03b3c40c2e7f2ae9c5c59d4259b8ea70bd0e";
+const REGISTRATION_ID_HEX: &str = "715933bbf1490ea14c7402bca4d54d6f31675e7a305552009cdef84f0219c91c";
 const EVIDENCE_HEX: &str = "0d000000646570696e2d66697874757265018139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940100000000000000010000000000000000000000000000000201ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d10200000000000000000900000000000000018e20b23d38eef707c53cffeaca24bc75500ba3d31b29a3b5cfabddd111faf01d8078bf494a8c222bf91ab282895757e7f207cae41c5d2951403efd4184d00b060100000000000000000900000000000000080000000000000044444444444444444444444444444444444444444444444444444444444444440175063f4534dcb371be37c181efaff2f184a3f6aaa4143235555521acaf3e45f614efd72e33c830eed72bd9471a7213bfd95316ccd3e2416b9f22402aed752703013dda82e100c4558fb557b257458a256ac0455f178d0870fae3c9f645c6bebcb1a97a9dd38f9cf8c5f137a55e62237087fca544733efe7c2c479c701b5044d70a";
 const EVIDENCE_ID_HEX: &str = "ac1e552731e2334fc6e516e56e3656f8adfcce099b8b8e9aebfa234d0e56a100";
 const BURN_ID_HEX: &str = "454d851d1bb95d2ac9a7fa93dfe3577a86ec5c55ddd42035c3c3dc5698426ab4";
