@@ -13,11 +13,13 @@
 pub mod consensus;
 mod ledger;
 mod measure;
+pub mod registry;
 pub mod report;
 
 pub use consensus::{consensus, ConsensusBenchOptions};
 pub use ledger::{ledger, LedgerBenchOptions};
 pub use measure::{machine, utc_date};
+pub use registry::{registry, RegistryBenchOptions};
 pub use report::{BenchReport, BenchResult, Machine, Op, Target};
 
 /// Why a benchmark could not produce a report.
