@@ -8,11 +8,12 @@
 //! | code | status | when |
 //! | --- | --- | --- |
 //! | `malformed_transaction` | 400 | body is not a transaction: bad JSON, unknown field, wrong type, bad or trailing borsh bytes, empty, chain id over 64 bytes |
-//! | `invalid_parameter` | 400 | bad path segment (address, tx id, height) or query (`wait`, `timeout_ms` over the limit, `prove`, unknown parameter) |
+//! | `invalid_parameter` | 400 | bad path segment (address, tx id, height, asset id or did:key, cell) or query (`wait`, `timeout_ms` over the limit, `prove`, filters, cursor, limit, radius, unknown parameter); registry routes add member `parameter` |
 //! | `bad_request` | 400 | any other bare 4xx from the framework (safety net only; not expected) |
 //! | `not_found` | 404 | no route matches |
 //! | `transaction_not_found` | 404 | `GET /txs/{id}`: neither pending nor committed |
 //! | `block_not_found` | 404 | no block at that height (or none yet for `latest`) |
+//! | `asset_not_found` | 404 | `GET /assets/{id}` (and its locations): no asset with that id or device key; member `id` |
 //! | `method_not_allowed` | 405 | route exists, method does not (`Allow` header kept) |
 //! | `nonce_too_low` | 409 | nonce already used (a replay); members `expected`, `got` |
 //! | `duplicate_transaction` | 409 | same transaction, or same sender and nonce, already pending |
@@ -23,6 +24,7 @@
 //! | `nonce_too_high` | 422 | nonce beyond the sender's window; members `expected_max`, `got` |
 //! | `fee_too_low` | 422 | fee under `min_fee`; member `min_fee` |
 //! | `unknown_account` | 422 | the sender account does not exist |
+//! | `query_too_broad` | 422 | a near query or asset count would examine more than its bound; member `limit` |
 //! | `bad_possession_proof` | 422 | a registration's device proof of possession or vendor attestation does not verify; member `index` |
 //! | `invalid_evidence` | 422 | an evidence report proves no fault by a validator; member `problem` |
 //! | `evidence_already_recorded` | 409 | an evidence report for a fault already on the ledger |
@@ -39,7 +41,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use depin_node::{NodeError, SubmitError};
+use depin_node::{NodeError, QueryError, SubmitError};
 use serde::Serialize;
 
 /// Media type of every error body.
@@ -65,6 +67,8 @@ pub enum ErrorCode {
     TransactionNotFound,
     /// 404: no block at that height.
     BlockNotFound,
+    /// 404: no asset with that id (or device key).
+    AssetNotFound,
     /// 405: the route exists but not with this method.
     MethodNotAllowed,
     /// 409: the nonce was already used by a committed transaction.
@@ -91,6 +95,8 @@ pub enum ErrorCode {
     BadPossessionProof,
     /// 409: the reported fault is already on the ledger.
     EvidenceAlreadyRecorded,
+    /// 422: a registry query would examine more entries than its bound; narrow it.
+    QueryTooBroad,
     /// 429: the sender has too many pending transactions.
     SenderQueueFull,
     /// 429: the mempool is full.
@@ -107,13 +113,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::MalformedTransaction,
         ErrorCode::InvalidParameter,
         ErrorCode::BadRequest,
         ErrorCode::NotFound,
         ErrorCode::TransactionNotFound,
         ErrorCode::BlockNotFound,
+        ErrorCode::AssetNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::NonceTooLow,
         ErrorCode::DuplicateTransaction,
@@ -127,6 +134,7 @@ impl ErrorCode {
         ErrorCode::InvalidEvidence,
         ErrorCode::BadPossessionProof,
         ErrorCode::EvidenceAlreadyRecorded,
+        ErrorCode::QueryTooBroad,
         ErrorCode::SenderQueueFull,
         ErrorCode::MempoolFull,
         ErrorCode::Internal,
@@ -144,6 +152,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::TransactionNotFound => "transaction_not_found",
             ErrorCode::BlockNotFound => "block_not_found",
+            ErrorCode::AssetNotFound => "asset_not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::NonceTooLow => "nonce_too_low",
             ErrorCode::DuplicateTransaction => "duplicate_transaction",
@@ -157,6 +166,7 @@ impl ErrorCode {
             ErrorCode::InvalidEvidence => "invalid_evidence",
             ErrorCode::BadPossessionProof => "bad_possession_proof",
             ErrorCode::EvidenceAlreadyRecorded => "evidence_already_recorded",
+            ErrorCode::QueryTooBroad => "query_too_broad",
             ErrorCode::SenderQueueFull => "sender_queue_full",
             ErrorCode::MempoolFull => "mempool_full",
             ErrorCode::Internal => "internal",
@@ -172,9 +182,10 @@ impl ErrorCode {
             ErrorCode::MalformedTransaction | ErrorCode::InvalidParameter | ErrorCode::BadRequest => {
                 StatusCode::BAD_REQUEST
             }
-            ErrorCode::NotFound | ErrorCode::TransactionNotFound | ErrorCode::BlockNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            ErrorCode::NotFound
+            | ErrorCode::TransactionNotFound
+            | ErrorCode::BlockNotFound
+            | ErrorCode::AssetNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::NonceTooLow | ErrorCode::DuplicateTransaction | ErrorCode::EvidenceAlreadyRecorded => {
                 StatusCode::CONFLICT
@@ -187,7 +198,8 @@ impl ErrorCode {
             | ErrorCode::FeeTooLow
             | ErrorCode::UnknownAccount
             | ErrorCode::InvalidEvidence
-            | ErrorCode::BadPossessionProof => StatusCode::UNPROCESSABLE_ENTITY,
+            | ErrorCode::BadPossessionProof
+            | ErrorCode::QueryTooBroad => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::SenderQueueFull | ErrorCode::MempoolFull => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ShuttingDown | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -204,6 +216,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "Not found",
             ErrorCode::TransactionNotFound => "Transaction not found",
             ErrorCode::BlockNotFound => "Block not found",
+            ErrorCode::AssetNotFound => "Asset not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::NonceTooLow => "Nonce already used",
             ErrorCode::DuplicateTransaction => "Duplicate transaction",
@@ -217,6 +230,7 @@ impl ErrorCode {
             ErrorCode::InvalidEvidence => "Invalid evidence",
             ErrorCode::BadPossessionProof => "Bad proof of possession",
             ErrorCode::EvidenceAlreadyRecorded => "Evidence already recorded",
+            ErrorCode::QueryTooBroad => "Query too broad",
             ErrorCode::SenderQueueFull => "Sender queue full",
             ErrorCode::MempoolFull => "Mempool full",
             ErrorCode::Internal => "Internal error",
@@ -410,6 +424,24 @@ impl From<NodeError> for ApiError {
     }
 }
 
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> ApiError {
+        let detail = e.to_string();
+        let invalid = |parameter: &str| ApiError::new(ErrorCode::InvalidParameter, detail.clone()).with("parameter", parameter);
+        match e {
+            QueryError::Node(e) => e.into(),
+            QueryError::CellTooFine { .. } => invalid("cell"),
+            QueryError::RegionResolution { .. } => invalid("region_resolution"),
+            QueryError::Radius { .. } => invalid("radius_km"),
+            QueryError::Limit { .. } => invalid("limit"),
+            QueryError::Cursor => invalid("cursor"),
+            QueryError::TooBroad { max_entries, .. } => {
+                ApiError::new(ErrorCode::QueryTooBroad, detail).with("limit", max_entries)
+            }
+        }
+    }
+}
+
 /// Rewrite any error response that is not already a problem document (axum's bare 404 of the
 /// fallback, 405 of a method router, 413 of a body limit, …) into one, keeping its status and
 /// headers (such as `Allow`).
@@ -468,6 +500,28 @@ mod tests {
             assert!(!code.title().is_empty());
             assert!(code.status().is_client_error() || code.status().is_server_error());
         }
+    }
+
+    #[test]
+    fn registry_query_errors_name_their_parameter_or_bound() {
+        let e = ApiError::from(QueryError::TooBroad { max_entries: 100_000, what: "index entries", hint: "use a smaller radius" });
+        assert_eq!((e.code(), e.status()), (ErrorCode::QueryTooBroad, StatusCode::UNPROCESSABLE_ENTITY));
+        assert_eq!(e.problem().extensions["limit"], 100_000);
+        assert!(e.problem().detail.contains("use a smaller radius"), "{}", e.problem().detail);
+        for (error, parameter) in [
+            (QueryError::Cursor, "cursor"),
+            (QueryError::Limit { limit: 0, max: 1_000 }, "limit"),
+            (QueryError::Radius { radius_km: 0.0, max_km: 500.0 }, "radius_km"),
+            (QueryError::RegionResolution { resolution: 13, registry_resolution: 12 }, "region_resolution"),
+        ] {
+            let e = ApiError::from(error);
+            assert_eq!(e.code(), ErrorCode::InvalidParameter);
+            assert_eq!(e.problem().extensions["parameter"], parameter);
+        }
+        let internal = ApiError::from(QueryError::Node(NodeError::Storage("disk on fire at /var/x".into())));
+        assert_eq!(internal.code(), ErrorCode::Internal);
+        assert!(!internal.problem().detail.contains("/var/x"), "no internals leak");
+        assert_eq!(ErrorCode::AssetNotFound.status(), StatusCode::NOT_FOUND);
     }
 
     #[test]

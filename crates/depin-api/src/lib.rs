@@ -10,12 +10,26 @@
 //! | GET | `/api/v1/accounts/{address}` | balance and nonce; `?prove=true` adds a state proof |
 //! | GET | `/api/v1/blocks/{height}`, `/api/v1/blocks/latest` | a block with its receipts |
 //! | GET | `/api/v1/evidence` | Byzantine faults recorded on the ledger, paginated (`offender`, `cursor`, `limit`) |
+//! | GET | `/api/v1/assets` | assets, paginated, filtered by `owner`, `manager`, `vendor`, `class`, `status`, `cell`; or `near=LAT,LON&radius_km=` (nearest first, no cursor) |
+//! | GET | `/api/v1/assets/{id}` | one asset by id (hex) or device `did:key`, with its effective status and bond; `?prove=true` adds a state proof |
+//! | GET | `/api/v1/assets/{id}/locations` | an asset's asserted locations, oldest first, paginated |
+//! | GET | `/api/v1/accounts/{address}/assets` | the assets an account owns, paginated (same filters) |
+//! | GET | `/api/v1/cells/{cell}/assets` | the assets in an H3 cell and its descendants, paginated (same filters) |
+//! | GET | `/api/v1/registry/stats` | asset counts per class, status and region (`cell`, `region_resolution`) |
+//! | GET | `/api/v1/vendors` | device vendors, paginated |
+//! | GET | `/api/v1/registry/params` | the registry parameters in force |
 //! | GET | `/api/v1/status` | chain id, height, state root, mempool size… |
 //! | GET | `/api/v1/events` | server-sent events: `block`, `lagged` |
 //! | GET | `/api/v1/openapi.json` | this API's OpenAPI 3.1 document |
 //! | GET | `/healthz` | liveness |
 //! | GET | `/metrics` | Prometheus text: the node's metrics and HTTP counters |
+//!
+//! List routes answer `{"<items>": […], "next_cursor": "…"}`; pass `next_cursor` back as
+//! `cursor` for the next page, and the last page has no `next_cursor`. Pages are bounded
+//! (`limit` 1 to 1000, default 100), and a registry page examines at most 10 × `limit` index
+//! entries, so it may be short and still have a cursor (see `depin_node` `assets`).
 
+mod assets;
 pub mod error;
 mod events;
 mod evidence;
@@ -155,10 +169,53 @@ impl Shutdown {
         schema::EvidenceRecord,
         schema::EvidencePage,
         schema::Event,
+        schema::Cell,
+        schema::Did,
+        schema::AssetClass,
+        schema::AssetStatus,
+        schema::StatusReason,
+        schema::OwnerStatus,
+        schema::Mobility,
+        schema::Band,
+        schema::Arch,
+        schema::Media,
+        schema::Redundancy,
+        schema::EnergySource,
+        schema::SensorKind,
+        schema::Algorithm,
+        schema::WirelessCapacity,
+        schema::Gpus,
+        schema::ComputeCapacity,
+        schema::StorageCapacity,
+        schema::EnergyCapacity,
+        schema::SensorCapacity,
+        schema::MiningCapacity,
+        schema::Capacity,
+        schema::EnergyProfile,
+        schema::AssetMetadata,
+        schema::AttestationTier,
+        schema::BondState,
+        schema::Bond,
+        schema::AssetView,
+        schema::AssetPage,
+        schema::LocationRecord,
+        schema::LocationPage,
+        schema::Vendor,
+        schema::VendorPage,
+        schema::RegistryParams,
+        schema::ClassCounts,
+        schema::StatusCounts,
+        schema::RegionCount,
+        schema::AssetStats,
+        schema::AssetDescriptor,
+        schema::VendorAttestation,
+        schema::Registration,
+        schema::AssetProblem,
     )),
     tags(
         (name = "transactions", description = "Submit transactions and follow them"),
         (name = "ledger", description = "Read accounts and blocks"),
+        (name = "registry", description = "Read the asset registry: assets, locations, counts, vendors, parameters"),
         (name = "node", description = "Node status, events, health, metrics and this document"),
     )
 )]
@@ -175,6 +232,14 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ledger::latest_block))
         .routes(routes!(ledger::block_by_height))
         .routes(routes!(evidence::list))
+        .routes(routes!(assets::list))
+        .routes(routes!(assets::get_asset))
+        .routes(routes!(assets::locations))
+        .routes(routes!(assets::by_owner))
+        .routes(routes!(assets::in_cell))
+        .routes(routes!(assets::stats))
+        .routes(routes!(assets::vendors))
+        .routes(routes!(assets::params))
         .routes(routes!(info::status))
         .routes(routes!(events::events))
         .routes(routes!(info::openapi_json));

@@ -73,6 +73,20 @@ string_schema!(
     "ed25519:5d4c020dd2fd4e6adcaa5f88205d700a7fa9adc695e9fcca8671c4679cb7d2da7c98f5e40902780e1a7b3576cae1ef78395f22c93a42540ad7f8af0a1bd71802"
 );
 string_schema!(
+    Cell,
+    "Cell",
+    Some("^[0-9a-f]{15}$"),
+    "An H3 cell index as 15 lowercase hex characters (input also takes upper case and a `0x` prefix).",
+    "8c1fb46622d85ff"
+);
+string_schema!(
+    Did,
+    "Did",
+    Some("^did:key:z[1-9A-HJ-NP-Za-km-z]+$"),
+    "A device key as a W3C `did:key` (multibase base58btc; ADR 0014).",
+    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+);
+string_schema!(
     HexBytes,
     "HexBytes",
     Some("^([0-9a-f]{2})*$"),
@@ -119,6 +133,79 @@ pub enum TxBody {
     ReportEvidence {
         /// The two votes.
         evidence: Evidence,
+    },
+    /// Register 1 to 64 assets owned by the signer, locking their bonds.
+    RegisterAssets {
+        /// The assets.
+        assets: Vec<Registration>,
+    },
+    /// Change an asset's capacity (same class), energy profile or metadata (owner or manager).
+    UpdateAsset {
+        /// The asset id.
+        asset: Hash32,
+        /// New capacity.
+        capacity: Option<Capacity>,
+        /// New energy profile.
+        energy: Option<EnergyProfile>,
+        /// New metadata.
+        metadata: Option<AssetMetadata>,
+    },
+    /// Re-assert an asset's location for the location fee (owner or manager).
+    AssertLocation {
+        /// The asset id.
+        asset: Hash32,
+        /// The new cell, at the registry's resolution.
+        location: Cell,
+        /// Fixed or mobile.
+        mobility: Mobility,
+    },
+    /// Give an asset to another owner (owner only).
+    TransferAsset {
+        /// The asset id.
+        asset: Hash32,
+        /// The new owner.
+        to: Address,
+    },
+    /// Set or clear the manager of up to 256 assets (owner only).
+    SetManager {
+        /// The asset ids.
+        assets: Vec<Hash32>,
+        /// The manager, or null to clear it.
+        manager: Option<Address>,
+    },
+    /// Put an asset in service or take it out for maintenance (owner or manager).
+    SetAssetStatus {
+        /// The asset id.
+        asset: Hash32,
+        /// The status.
+        status: OwnerStatus,
+    },
+    /// Retire an asset; its bond returns after the unbonding period (owner only).
+    DecommissionAsset {
+        /// The asset id.
+        asset: Hash32,
+    },
+    /// Add a device vendor (a validator, until governance exists).
+    AddVendor {
+        /// Its name.
+        name: String,
+        /// Its key.
+        key: PublicKey,
+    },
+    /// Revoke a vendor (a validator).
+    RevokeVendor {
+        /// Its key.
+        key: PublicKey,
+    },
+    /// Revoke a device key (its vendor, or a validator).
+    RevokeDevice {
+        /// The device key.
+        device_key: PublicKey,
+    },
+    /// Set the registry parameters (a validator, until governance exists).
+    SetRegistryParams {
+        /// The parameters.
+        params: RegistryParams,
     },
 }
 
@@ -306,6 +393,99 @@ pub enum RejectReason {
     },
     /// The reported fault is already recorded.
     EvidenceAlreadyRecorded,
+    /// A batch is empty or larger than its limit.
+    BatchSize {
+        /// Most items allowed.
+        max: u32,
+    },
+    /// A registration's proof of possession or vendor attestation does not verify.
+    BadPossessionProof {
+        /// Which registration in the batch.
+        index: u32,
+    },
+    /// A capacity, energy profile or metadata field is invalid.
+    InvalidAsset {
+        /// Which registration in the batch (0 for updates).
+        index: u32,
+        /// What is wrong.
+        problem: AssetProblem,
+    },
+    /// The location cell is not at the registry's resolution.
+    LocationResolution {
+        /// Which registration (0 otherwise).
+        index: u32,
+        /// The registry's resolution.
+        expected: u8,
+        /// The cell's.
+        got: u8,
+    },
+    /// This device key is already registered (or twice in the batch).
+    DeviceAlreadyRegistered {
+        /// Which registration.
+        index: u32,
+        /// The existing asset's id.
+        asset: Hash32,
+    },
+    /// The bond is under the class's bond parameter.
+    BondTooSmall {
+        /// Which registration.
+        index: u32,
+        /// The class's bond.
+        minimum: Amount,
+    },
+    /// The attesting vendor is not registered.
+    UnknownVendor {
+        /// Which registration (0 otherwise).
+        index: u32,
+    },
+    /// The vendor is revoked.
+    VendorRevoked {
+        /// Which registration (0 otherwise).
+        index: u32,
+    },
+    /// The device key is revoked.
+    DeviceRevoked {
+        /// Which registration (0 otherwise).
+        index: u32,
+    },
+    /// No such asset.
+    UnknownAsset {
+        /// The asset id.
+        asset: Hash32,
+    },
+    /// The signer is neither the asset's owner nor its manager.
+    NotOwnerOrManager {
+        /// The asset id.
+        asset: Hash32,
+    },
+    /// Only the owner may do this; the signer is the manager.
+    ManagerNotAllowed {
+        /// The asset id.
+        asset: Hash32,
+    },
+    /// The asset is decommissioned.
+    AssetDecommissioned {
+        /// The asset id.
+        asset: Hash32,
+    },
+    /// A capacity of another class.
+    ClassChange {
+        /// The asset id.
+        asset: Hash32,
+    },
+    /// This status change is not allowed (already in it, or lifting a revocation).
+    InvalidTransition {
+        /// The asset id.
+        asset: Hash32,
+        /// Its status.
+        from: AssetStatus,
+        /// The status asked for.
+        to: AssetStatus,
+    },
+    /// Only a validator may do this until governance exists.
+    NotPrivileged,
+    /// The vendor is already registered.
+    VendorExists,
 }
 
 /// What happened to a transaction (tagged by `status`).
@@ -537,5 +717,672 @@ pub enum Event {
     Lagged {
         /// How many events were skipped.
         skipped: u64,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// The asset registry (depin_types::asset, depin_node assets).
+// ---------------------------------------------------------------------------------------------
+
+/// An asset class.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetClass {
+    /// Hotspots and radios.
+    Wireless,
+    /// CPU and GPU servers.
+    Compute,
+    /// Storage servers.
+    Storage,
+    /// Solar panels, turbines, batteries.
+    Energy,
+    /// Sensors.
+    Sensor,
+    /// Mining rigs.
+    Mining,
+}
+
+/// Where an asset is in its life.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetStatus {
+    /// On the ledger, not yet in service.
+    Registered,
+    /// In service.
+    Active,
+    /// Out of service for a reason; may come back.
+    Suspended,
+    /// Retired for good.
+    Decommissioned,
+}
+
+/// Why an asset has its status.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusReason {
+    /// Just registered.
+    Registered,
+    /// The owner or manager put it in service.
+    Activated,
+    /// The owner or manager took it out of service.
+    Maintenance,
+    /// Its device key was revoked.
+    DeviceRevoked,
+    /// The vendor that attested it was revoked.
+    VendorRevoked,
+    /// The owner retired it.
+    Decommissioned,
+}
+
+/// The status an owner or manager may set.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerStatus {
+    /// Put in service.
+    Active,
+    /// Take out of service for maintenance.
+    Suspended,
+}
+
+/// Whether the asset moves.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mobility {
+    /// Installed at one place.
+    Fixed,
+    /// Moves; its cell is where it is based.
+    Mobile,
+}
+
+/// Radio band.
+#[derive(ToSchema)]
+pub enum Band {
+    /// LoRaWAN EU 863–870 MHz.
+    #[serde(rename = "lorawan_eu868")]
+    LorawanEu868,
+    /// LoRaWAN US 902–928 MHz.
+    #[serde(rename = "lorawan_us915")]
+    LorawanUs915,
+    /// LoRaWAN AS 920–923 MHz.
+    #[serde(rename = "lorawan_as923")]
+    LorawanAs923,
+    /// Wi-Fi 2.4 GHz.
+    #[serde(rename = "wifi2g4")]
+    Wifi2g4,
+    /// Wi-Fi 5 GHz.
+    #[serde(rename = "wifi5g")]
+    Wifi5g,
+    /// Wi-Fi 6 GHz.
+    #[serde(rename = "wifi6g")]
+    Wifi6g,
+    /// CBRS.
+    #[serde(rename = "cbrs")]
+    Cbrs,
+    /// 5G NR.
+    #[serde(rename = "nr5g")]
+    Nr5g,
+}
+
+/// CPU architecture.
+#[derive(ToSchema)]
+pub enum Arch {
+    /// x86-64.
+    #[serde(rename = "x86_64")]
+    X86_64,
+    /// 64-bit Arm.
+    #[serde(rename = "aarch64")]
+    Aarch64,
+    /// 64-bit RISC-V.
+    #[serde(rename = "riscv64")]
+    Riscv64,
+}
+
+/// Storage media.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Media {
+    /// Spinning disks.
+    Hdd,
+    /// SATA/SAS solid state.
+    Ssd,
+    /// NVMe solid state.
+    Nvme,
+    /// Tape.
+    Tape,
+}
+
+/// Redundancy inside a storage asset.
+#[derive(ToSchema)]
+pub enum Redundancy {
+    /// One copy.
+    #[serde(rename = "none")]
+    None,
+    /// Mirrored.
+    #[serde(rename = "mirror")]
+    Mirror,
+    /// Single parity.
+    #[serde(rename = "parity1")]
+    Parity1,
+    /// Double parity.
+    #[serde(rename = "parity2")]
+    Parity2,
+    /// Erasure coded across disks.
+    #[serde(rename = "erasure_coded")]
+    ErasureCoded,
+}
+
+/// A source of energy.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnergySource {
+    /// Photovoltaic.
+    Solar,
+    /// Wind turbine.
+    Wind,
+    /// Hydro.
+    Hydro,
+    /// A battery.
+    Battery,
+    /// The grid.
+    Grid,
+}
+
+/// A quantity a sensor measures.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SensorKind {
+    /// Air temperature.
+    Temperature,
+    /// Relative humidity.
+    Humidity,
+    /// Air pressure.
+    Pressure,
+    /// Particulate matter.
+    ParticulateMatter,
+    /// Gases.
+    Gas,
+    /// Noise level.
+    Noise,
+    /// Wind.
+    Wind,
+    /// Rain.
+    Rain,
+    /// Solar irradiance.
+    Irradiance,
+    /// Images or video.
+    Camera,
+    /// Satellite positioning.
+    Gnss,
+    /// Vehicle telematics.
+    Vehicle,
+}
+
+/// A proof-of-work algorithm.
+#[derive(ToSchema)]
+pub enum Algorithm {
+    /// Double SHA-256.
+    #[serde(rename = "sha256d")]
+    Sha256d,
+    /// Scrypt.
+    #[serde(rename = "scrypt")]
+    Scrypt,
+    /// RandomX.
+    #[serde(rename = "randomx")]
+    Randomx,
+    /// Equihash.
+    #[serde(rename = "equihash")]
+    Equihash,
+    /// kHeavyHash.
+    #[serde(rename = "kheavyhash")]
+    Kheavyhash,
+    /// Ethash.
+    #[serde(rename = "ethash")]
+    Ethash,
+}
+
+/// What a wireless asset offers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WirelessCapacity {
+    /// The band it serves.
+    band: Band,
+    /// Claimed coverage radius in metres, 1 to 50,000.
+    range_m: u32,
+}
+
+/// GPUs of one model.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gpus {
+    /// Model, lowercase `a-z 0-9 - _ .`.
+    model: String,
+    /// How many, 1 to 64.
+    count: u32,
+}
+
+/// What a compute asset offers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeCapacity {
+    /// CPU cores, 1 to 4096.
+    cpu_cores: u32,
+    /// Memory in MiB, 256 MiB to 64 TiB.
+    memory_mib: u64,
+    /// GPUs by model (at most 8 models).
+    gpus: Vec<Gpus>,
+    /// CPU architecture.
+    arch: Arch,
+}
+
+/// What a storage asset offers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageCapacity {
+    /// Usable bytes, 1 GiB to 64 PiB (a JSON number; beyond 2^53 JavaScript rounds it).
+    bytes: u64,
+    /// Media.
+    media: Media,
+    /// Redundancy.
+    redundancy: Redundancy,
+}
+
+/// What an energy asset offers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnergyCapacity {
+    /// Where its energy comes from.
+    source: EnergySource,
+    /// Peak power in watts, 0 to 1 GW.
+    peak_w: u64,
+    /// Storage in watt-hours, 0 to 10 GWh.
+    storage_wh: u64,
+}
+
+/// What a sensor asset offers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SensorCapacity {
+    /// What it measures (1 to 16 kinds, each once).
+    kinds: Vec<SensorKind>,
+    /// Time between samples in milliseconds, 10 ms to 1 day.
+    sample_period_ms: u32,
+}
+
+/// What a mining asset offers.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MiningCapacity {
+    /// Algorithm.
+    algorithm: Algorithm,
+    /// Hashrate in hashes per second, 1 H/s to 10 PH/s.
+    hashrate_hps: u64,
+}
+
+/// A class's typed capacity (externally tagged by class: `{"wireless": {...}}`).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Capacity {
+    /// Wireless.
+    Wireless(WirelessCapacity),
+    /// Compute.
+    Compute(ComputeCapacity),
+    /// Storage.
+    Storage(StorageCapacity),
+    /// Energy.
+    Energy(EnergyCapacity),
+    /// Sensor.
+    Sensor(SensorCapacity),
+    /// Mining.
+    Mining(MiningCapacity),
+}
+
+/// What an asset draws.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnergyProfile {
+    /// Where its power comes from.
+    source: EnergySource,
+    /// Expected average draw in watts, 0 to 10 MW.
+    expected_draw_w: u32,
+}
+
+/// Free-form description.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssetMetadata {
+    /// A name for people, 0 to 64 bytes (default empty).
+    #[serde(default)]
+    name: String,
+    /// Make and model, 0 to 64 bytes (default empty).
+    #[serde(default)]
+    model: String,
+}
+
+/// How much the registry trusts an asset's identity (tagged by `tier`).
+#[derive(ToSchema)]
+#[serde(tag = "tier", rename_all = "snake_case")]
+pub enum AttestationTier {
+    /// The owner's word, backed by the device key and the bond.
+    SelfDeclared,
+    /// A registered vendor signed the device key.
+    VendorAttested {
+        /// The vendor key.
+        vendor: PublicKey,
+    },
+}
+
+/// The state of a bond (tagged by `state`).
+#[derive(ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BondState {
+    /// Locked while the asset is registered.
+    Locked,
+    /// Returns to the owner at the start of block `release_height`.
+    Unbonding {
+        /// Release height.
+        release_height: u64,
+    },
+}
+
+/// An asset's bond.
+#[derive(ToSchema)]
+pub struct Bond {
+    /// Who locked it (and gets it back).
+    owner: Address,
+    /// Amount locked.
+    amount: Amount,
+    /// Locked or unbonding.
+    state: BondState,
+}
+
+/// An asset at the latest committed block.
+#[derive(ToSchema)]
+pub struct AssetView {
+    /// Its id: the hash of its device key.
+    id: Hash32,
+    /// Its device key.
+    device_key: PublicKey,
+    /// The device key as a `did:key`.
+    did: Did,
+    /// Owner account.
+    owner: Address,
+    /// Operator account that may update metadata and status, or null.
+    manager: Option<Address>,
+    /// Its class (of `capacity`).
+    class: AssetClass,
+    /// Typed capacity.
+    capacity: Capacity,
+    /// Current asserted cell.
+    location: Cell,
+    /// How many locations were asserted (see `/assets/{id}/locations`).
+    n_locations: u32,
+    /// Fixed or mobile.
+    mobility: Mobility,
+    /// Expected consumption, or null.
+    energy: Option<EnergyProfile>,
+    /// Name and model.
+    metadata: AssetMetadata,
+    /// Identity tier.
+    tier: AttestationTier,
+    /// Status as last written.
+    status: AssetStatus,
+    /// Why.
+    reason: StatusReason,
+    /// The status it counts as: `suspended` when its attesting vendor is revoked (not written).
+    effective_status: AssetStatus,
+    /// Why it counts so (`vendor_revoked` then).
+    effective_reason: StatusReason,
+    /// Block of the last status change.
+    status_height: u64,
+    /// Block of registration.
+    registered_height: u64,
+    /// Its bond, or null once returned.
+    bond: Option<Bond>,
+    /// Height the view was read at.
+    height: u64,
+    /// State root at that height.
+    state_root: Hash32,
+    /// Near queries only: metres from the point to the centre of the asset's cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    distance_m: Option<u64>,
+    /// With `?prove=true`: proves the asset's record (state key `r/a/<id>`) against `state_root`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    proof: Option<StateProof>,
+}
+
+/// A page of assets.
+#[derive(ToSchema)]
+pub struct AssetPage {
+    /// The assets (nearest first for a near query).
+    assets: Vec<AssetView>,
+    /// Pass as `cursor` to get the next page; absent on the last page (and for near queries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next_cursor: Option<String>,
+}
+
+/// An asserted location.
+#[derive(ToSchema)]
+pub struct LocationRecord {
+    /// The cell.
+    cell: Cell,
+    /// The block that recorded it.
+    height: u64,
+}
+
+/// A page of an asset's locations, oldest first.
+#[derive(ToSchema)]
+pub struct LocationPage {
+    /// The locations.
+    locations: Vec<LocationRecord>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next_cursor: Option<String>,
+}
+
+/// A device vendor.
+#[derive(ToSchema)]
+pub struct Vendor {
+    /// A name for people.
+    name: String,
+    /// Its key.
+    key: PublicKey,
+    /// Revoked vendors attest nothing, and their assets count as suspended.
+    revoked: bool,
+    /// Block that added it.
+    added_height: u64,
+}
+
+/// A page of vendors.
+#[derive(ToSchema)]
+pub struct VendorPage {
+    /// The vendors, in order of their key's address.
+    vendors: Vec<Vendor>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next_cursor: Option<String>,
+}
+
+/// Registry parameters.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryParams {
+    /// Bond per class in base units, in class order (wireless, compute, storage, energy,
+    /// sensor, mining).
+    #[schema(min_items = 6, max_items = 6)]
+    bonds: Vec<Amount>,
+    /// Resolution of asserted locations (0 to 15).
+    location_resolution: u8,
+    /// Fee for re-asserting a location, burned.
+    location_fee: Amount,
+    /// Blocks between decommissioning and the bond's return.
+    unbonding_blocks: u64,
+}
+
+/// Assets per class.
+#[derive(ToSchema)]
+pub struct ClassCounts {
+    /// Wireless.
+    wireless: u64,
+    /// Compute.
+    compute: u64,
+    /// Storage.
+    storage: u64,
+    /// Energy.
+    energy: u64,
+    /// Sensor.
+    sensor: u64,
+    /// Mining.
+    mining: u64,
+}
+
+/// Assets per effective status.
+#[derive(ToSchema)]
+pub struct StatusCounts {
+    /// Registered.
+    registered: u64,
+    /// Active.
+    active: u64,
+    /// Suspended (assets of revoked vendors included).
+    suspended: u64,
+    /// Decommissioned.
+    decommissioned: u64,
+}
+
+/// Assets in one region.
+#[derive(ToSchema)]
+pub struct RegionCount {
+    /// The region: a cell at the region resolution.
+    cell: Cell,
+    /// Assets located in it (decommissioned ones included).
+    n_assets: u64,
+}
+
+/// Asset counts, for the whole network or one cell.
+#[derive(ToSchema)]
+pub struct AssetStats {
+    /// The cell counted (with its descendants); absent for the whole network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    cell: Option<Cell>,
+    /// Every asset registered there, decommissioned ones included.
+    n_assets: u64,
+    /// Per class.
+    by_class: ClassCounts,
+    /// Per effective status.
+    by_status: StatusCounts,
+    /// The resolution of `by_region`.
+    region_resolution: u8,
+    /// Per region holding at least one asset, in cell order.
+    by_region: Vec<RegionCount>,
+    /// Height read.
+    height: u64,
+    /// State root at that height.
+    state_root: Hash32,
+}
+
+/// What an owner declares about an asset at registration.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssetDescriptor {
+    /// Typed capacity (and so the class).
+    capacity: Capacity,
+    /// Asserted location, at the registry's resolution.
+    location: Cell,
+    /// Fixed or mobile.
+    mobility: Mobility,
+    /// Expected consumption, or null (default).
+    #[serde(default)]
+    energy: Option<EnergyProfile>,
+    /// Name and model (default empty).
+    #[serde(default)]
+    metadata: AssetMetadata,
+}
+
+/// A vendor's signature over a device key.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorAttestation {
+    /// The vendor key.
+    vendor: PublicKey,
+    /// Its signature over the attestation message.
+    signature: Signature,
+}
+
+/// One asset to register.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// The device's own key.
+    device_key: PublicKey,
+    /// What the owner declares.
+    descriptor: AssetDescriptor,
+    /// The bond the owner locks (at least the class's bond parameter).
+    bond: Amount,
+    /// The device key's signature proving possession.
+    possession: Signature,
+    /// A vendor attestation, for the vendor-attested tier, or null (default).
+    #[serde(default)]
+    attestation: Option<VendorAttestation>,
+}
+
+/// What is wrong with an asset's fields (tagged by `problem`).
+#[derive(ToSchema)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum AssetProblem {
+    /// A number outside its range.
+    OutOfRange {
+        /// The field.
+        field: String,
+        /// Lowest allowed.
+        min: u64,
+        /// Highest allowed.
+        max: u64,
+        /// Given.
+        got: u64,
+    },
+    /// Too many entries in a list.
+    TooMany {
+        /// The field.
+        field: String,
+        /// Most allowed.
+        max: u64,
+    },
+    /// A list entry given twice.
+    Duplicate {
+        /// The field.
+        field: String,
+        /// The repeated value.
+        value: String,
+    },
+    /// A name that is empty, too long, or of characters not allowed.
+    BadName {
+        /// The field.
+        field: String,
+        /// Longest allowed.
+        max_len: u64,
+    },
+    /// A required key is missing (parsing only).
+    Missing {
+        /// The key.
+        field: String,
+    },
+    /// A key the class does not have (parsing only).
+    Unknown {
+        /// The key.
+        field: String,
+        /// The keys it takes.
+        expected: String,
+    },
+    /// A value that does not parse (parsing only).
+    Malformed {
+        /// The key.
+        field: String,
+        /// What was expected.
+        expected: String,
     },
 }

@@ -3,6 +3,7 @@
 //! **Boundary:** no HTTP here (depin-api) and no terminal (depin-cli). The node is a cheap-clone
 //! handle ([`Node`]) used by both.
 
+mod assets;
 pub mod chain;
 pub mod config;
 pub mod home;
@@ -12,6 +13,11 @@ mod node;
 pub mod sequencer;
 pub mod testing;
 
+pub use assets::{
+    AssetFilter, AssetPage, AssetStats, AssetView, LocationPage, NearAsset, QueryError, RegionCount, VendorPage,
+    DEFAULT_REGION_RESOLUTION, MAX_CURSOR_BYTES, MAX_NEAR_RADIUS_KM, MAX_NEAR_SCAN, MAX_PAGE, MAX_STATS_REGIONS,
+    MAX_STATS_SCAN, PAGE_SCAN_FACTOR,
+};
 pub use chain::{replay_from_genesis, BlockRejected, Chain, Committed, Proposal, StateOn};
 pub use config::NodeConfig;
 pub use home::{init_home, Home, InitOptions, InitReport};
