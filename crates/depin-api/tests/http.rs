@@ -16,6 +16,9 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod common;
+use common::assert_conforms;
+
 const PROBLEM: &str = "application/problem+json";
 
 /// A response, fully read.
@@ -126,90 +129,6 @@ async fn until_committed(app: &Router, id: &str) -> Value {
     panic!("transaction {id} was not committed in time");
 }
 
-// ---------------------------------------------------------------------------------------------
-// A minimal JSON Schema checker for the subset utoipa emits ($ref, oneOf, type, enum, required,
-// properties, items). Objects are checked strictly: a member the schema does not list is an
-// error, so a change of shape in another crate fails here.
-// ---------------------------------------------------------------------------------------------
-
-fn resolve<'a>(doc: &'a Value, reference: &str) -> &'a Value {
-    let name = reference.strip_prefix("#/components/schemas/").expect("local schema reference");
-    &doc["components"]["schemas"][name]
-}
-
-fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str, strict: bool) -> Result<(), String> {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return conforms(doc, resolve(doc, r), value, at, strict);
-    }
-    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
-        let errors: Vec<String> =
-            options.iter().filter_map(|s| conforms(doc, s, value, at, strict).err()).collect();
-        return match options.len() - errors.len() {
-            1 => Ok(()),
-            0 => Err(format!("{at}: matches no oneOf option: {errors:?}")),
-            n => Err(format!("{at}: matches {n} oneOf options")),
-        };
-    }
-    assert!(schema.get("allOf").is_none() && schema.get("anyOf").is_none(), "unsupported schema at {at}");
-    if let Some(ty) = schema.get("type") {
-        let types: Vec<&str> = match ty {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => panic!("bad type at {at}"),
-        };
-        let ok = types.iter().any(|t| match *t {
-            "object" => value.is_object(),
-            "array" => value.is_array(),
-            "string" => value.is_string(),
-            "integer" => value.is_u64() || value.is_i64(),
-            "number" => value.is_number(),
-            "boolean" => value.is_boolean(),
-            "null" => value.is_null(),
-            _ => false,
-        });
-        if !ok {
-            return Err(format!("{at}: {value} is not of type {types:?}"));
-        }
-    }
-    if let Some(options) = schema.get("enum").and_then(Value::as_array)
-        && !options.contains(value)
-    {
-        return Err(format!("{at}: {value} is not one of {options:?}"));
-    }
-    if let Some(obj) = value.as_object() {
-        let props = schema.get("properties").and_then(Value::as_object);
-        for req in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-            let req = req.as_str().unwrap();
-            if !obj.contains_key(req) {
-                return Err(format!("{at}: missing required member {req:?}"));
-            }
-        }
-        for (k, v) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => conforms(doc, s, v, &format!("{at}.{k}"), strict)?,
-                None if strict && props.is_some() => {
-                    return Err(format!("{at}: member {k:?} is not in the schema"));
-                }
-                None => {}
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
-        for (i, v) in arr.iter().enumerate() {
-            conforms(doc, items, v, &format!("{at}[{i}]"), strict)?;
-        }
-    }
-    Ok(())
-}
-
-#[track_caller]
-fn assert_conforms(doc: &Value, schema_name: &str, value: &Value) {
-    let schema = serde_json::json!({ "$ref": format!("#/components/schemas/{schema_name}") });
-    let strict = schema_name != "Problem";
-    if let Err(e) = conforms(doc, &schema, value, schema_name, strict) {
-        panic!("response does not match schema {schema_name}: {e}\nvalue: {value}");
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 
