@@ -86,6 +86,7 @@ impl Client {
                 err.hint("a transaction with this nonce is already pending; wait for it or pass --nonce")
             }
             "unknown_account" => err.hint("the sender has never been funded: transfer to it first"),
+            "query_too_broad" => err.hint("narrow the query: a smaller --radius-km, or add --class, --owner or --cell"),
             "not_found" | "method_not_allowed" => {
                 err.hint("--node must be the node's base URL, e.g. http://127.0.0.1:8787 (no path)")
             }

@@ -1,4 +1,5 @@
-//! Run a benchmark suite and print its report (`depin bench ledger`, `depin bench consensus`).
+//! Run a benchmark suite and print its report (`depin bench ledger`, `depin bench consensus`,
+//! `depin bench registry`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -25,6 +26,21 @@ pub fn run(ctx: &Ctx, cmd: BenchCmd) -> CliResult {
             depin_bench::ledger(&opts).map_err(bench_error)?
         }
         BenchCmd::Consensus(args) => consensus(ctx, &args)?,
+        BenchCmd::Registry { assets, owners, seed } => {
+            let count = |flag: &str, v: u64| {
+                usize::try_from(v).map_err(|_| CliError::with_code(ExitCode::Usage, format!("{flag} {v} is too large")))
+            };
+            let opts = depin_bench::RegistryBenchOptions {
+                assets: count("--assets", assets)?,
+                owners: count("--owners", owners)?,
+                seed,
+                ..depin_bench::RegistryBenchOptions::default()
+            };
+            if ctx.output == Format::Table {
+                eprintln!("running the registry benchmark: {} assets from {} owners…", opts.assets, opts.owners);
+            }
+            depin_bench::registry(&opts).map_err(bench_error)?
+        }
     };
     match ctx.output {
         Format::Json => println!("{}", report.to_json()),

@@ -1,5 +1,6 @@
 //! Dispatch subcommands and hold what they share: home, output format, node client, passwords.
 
+mod asset;
 mod bench;
 mod config;
 mod device;
@@ -12,6 +13,7 @@ mod status;
 mod testnet;
 mod tx;
 mod up;
+mod vendor;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use std::path::PathBuf;
 use depin_keystore::Keystore;
 use depin_node::{Home, NodeConfig};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DeviceCommand};
 use crate::client::Client;
 use crate::error::{CliError, CliResult, ExitCode};
 use crate::output::Format;
@@ -99,7 +101,10 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Testnet(cmd) => testnet::run(&ctx, cmd),
         Command::Status => status::run(&ctx),
         Command::Keys(cmd) => keys::run(&ctx, cmd),
-        Command::Device(cmd) => device::run(&ctx, cmd),
+        Command::Device(DeviceCommand::Key(cmd)) => device::run(&ctx, cmd),
+        Command::Device(DeviceCommand::Revoke(args)) => vendor::revoke_device(&ctx, args),
+        Command::Asset(cmd) => asset::run(&ctx, cmd),
+        Command::Vendor(cmd) => vendor::run(&ctx, cmd),
         Command::Tx(cmd) => tx::run(&ctx, cmd),
         Command::Query(cmd) => query::run(&ctx, cmd),
         Command::Proof(cmd) => proof::run(&ctx, cmd),

@@ -13,31 +13,31 @@ use crate::output;
 
 /// How long the node is asked to wait for the block that includes a submitted transaction.
 /// Below the client's 60 s request timeout, so a slow block is reported as still pending.
-const WAIT_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const WAIT_TIMEOUT_MS: u64 = 30_000;
 
 /// The key that `depin init --dev` and `depin up --dev` create, unencrypted on purpose.
-const DEV_KEY_NAME: &str = "dev";
+pub(crate) const DEV_KEY_NAME: &str = "dev";
 
 /// The node's answer about one transaction (`POST /api/v1/txs`, `GET /api/v1/txs/{id}`).
 #[derive(Deserialize)]
-struct TxAnswer {
+pub(crate) struct TxAnswer {
     #[serde(default)]
-    tx_id: Option<Hash32>,
-    status: String,
+    pub(crate) tx_id: Option<Hash32>,
+    pub(crate) status: String,
     #[serde(default)]
-    height: Option<u64>,
+    pub(crate) height: Option<u64>,
     #[serde(default)]
-    index: Option<u32>,
+    pub(crate) index: Option<u32>,
     #[serde(default)]
-    block_id: Option<Hash32>,
+    pub(crate) block_id: Option<Hash32>,
     #[serde(default)]
-    receipt: Option<Receipt>,
+    pub(crate) receipt: Option<Receipt>,
 }
 
 /// The part of `GET /api/v1/accounts/{address}` needed to sign.
 #[derive(Deserialize)]
-struct AccountNonce {
-    nonce: u64,
+pub(crate) struct AccountNonce {
+    pub(crate) nonce: u64,
 }
 
 fn usage(message: impl std::fmt::Display) -> CliError {
@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, cmd: TxCmd) -> CliResult {
     }
 }
 
-fn parse_amount(flag: &str, text: &str, zero_ok: bool) -> CliResult<Amount> {
+pub(crate) fn parse_amount(flag: &str, text: &str, zero_ok: bool) -> CliResult<Amount> {
     let amount: Amount = text.trim().parse().map_err(|e| usage(format!("invalid {flag} {text:?}: {e}")))?;
     if amount == Amount::ZERO && !zero_ok {
         // Rule A-1 rejects it after charging the fee and the nonce: refuse before signing.
@@ -140,7 +140,7 @@ fn send(ctx: &Ctx, from: &str, body: TxBody, common: &TxCommon) -> CliResult {
 }
 
 /// Decrypt the key, asking for its password only if it is encrypted.
-fn unlock(file: &KeyFile, allow_plaintext: bool) -> CliResult<depin_types::SecretKey> {
+pub(crate) fn unlock(file: &KeyFile, allow_plaintext: bool) -> CliResult<depin_types::SecretKey> {
     if file.is_encrypted() {
         let pw = password(&format!("Password for key {:?}: ", file.name()), false)?;
         Ok(file.decrypt(Some(&pw), allow_plaintext)?)
@@ -150,7 +150,7 @@ fn unlock(file: &KeyFile, allow_plaintext: bool) -> CliResult<depin_types::Secre
 }
 
 /// What is about to be signed, for stderr (ADR 0009: print before submitting).
-fn summary(file: &KeyFile, c: &TxContent) -> String {
+pub(crate) fn summary(file: &KeyFile, c: &TxContent) -> String {
     let from = format!("{} ({})", file.name(), file.address());
     let action = match &c.body {
         TxBody::Transfer { to, amount } => format!("transfer {amount} from {from} to {to}"),
@@ -165,12 +165,12 @@ fn summary(file: &KeyFile, c: &TxContent) -> String {
     format!("signing: {action}; fee {}, nonce {}, chain {}", c.fee, c.nonce, c.chain_id)
 }
 
-fn parse_answer(answer: &serde_json::Value) -> CliResult<TxAnswer> {
+pub(crate) fn parse_answer(answer: &serde_json::Value) -> CliResult<TxAnswer> {
     serde_json::from_value(answer.clone()).map_err(|e| CliError::fail(format!("unexpected answer from the node: {e}")))
 }
 
 /// Print the node's answer: as is with `-o json`, as rows otherwise.
-fn print_answer(ctx: &Ctx, answer: &serde_json::Value, parsed: &TxAnswer, id: Hash32) {
+pub(crate) fn print_answer(ctx: &Ctx, answer: &serde_json::Value, parsed: &TxAnswer, id: Hash32) {
     output::print(ctx.output, answer, |_| {
         let mut rows = vec![
             ("tx_id".to_string(), parsed.tx_id.unwrap_or(id).to_hex()),
@@ -202,7 +202,7 @@ pub(crate) fn outcome_text(outcome: &TxOutcome) -> String {
 }
 
 /// Exit 0 for an applied transaction, 4 with the reason for a rejected one.
-fn committed_outcome(parsed: &TxAnswer, id: Hash32) -> CliResult {
+pub(crate) fn committed_outcome(parsed: &TxAnswer, id: Hash32) -> CliResult {
     let receipt = parsed
         .receipt
         .as_ref()
@@ -225,7 +225,7 @@ fn committed_outcome(parsed: &TxAnswer, id: Hash32) -> CliResult {
 }
 
 /// A reject reason in words (the code is the stable part; see docs/spec/state-machine.md).
-fn describe(reason: &RejectReason) -> String {
+pub(crate) fn describe(reason: &RejectReason) -> String {
     match reason {
         RejectReason::BadSignature => "the signature does not verify".into(),
         RejectReason::WrongChainId { expected } => format!("for another chain; this chain is {expected}"),
