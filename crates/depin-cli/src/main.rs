@@ -11,6 +11,7 @@ mod output;
 use clap::Parser;
 
 fn main() {
+    quiet_on_closed_pipe();
     let cli = cli::Cli::parse();
     let code = match cmd::run(cli) {
         Ok(()) => 0,
@@ -23,4 +24,24 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `depin asset list | head` closes stdout early; Rust ignores SIGPIPE, so the next `println!`
+/// panics. A reader that has seen enough is not an error: exit quietly with 0 instead of a panic
+/// message (every other panic keeps the default report).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        // std's `println!` says "Broken pipe", writers that `expect` an io::Error say "BrokenPipe".
+        if msg.contains("Broken pipe") || msg.contains("BrokenPipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
