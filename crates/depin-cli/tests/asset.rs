@@ -8,12 +8,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{depin, free_port, init_dev_home, NodeProcess};
+use common::{expect_code, free_port, init_dev_home, json, run, text, NodeProcess};
 use depin_crypto::{did_key, Scheme, SecretKey};
 use depin_keystore::KeyFile;
 
-/// The password every encrypted test key uses (`DEPIN_KEY_PASSWORD`).
-const PASSWORD: &str = "test-password";
 
 /// A compute capacity the ledger accepts.
 const GPU_CAPACITY: &str = "cpu_cores=32,memory_mib=131072,arch=x86_64,gpu=h100:8";
@@ -21,42 +19,9 @@ const GPU_CAPACITY: &str = "cpu_cores=32,memory_mib=131072,arch=x86_64,gpu=h100:
 /// The default bond of a compute asset (`RegistryParams::default`).
 const COMPUTE_BOND: &str = "100000000";
 
-/// Run `depin ARGS --home HOME` with `node` as the node URL and the test password set; the
-/// caller's `DEPIN_*` variables never leak in.
-fn run(home: &Path, node: &str, args: &[&str]) -> Output {
-    depin()
-        .args(args)
-        .arg("--home")
-        .arg(home)
-        .env("DEPIN_NODE", node)
-        .env("DEPIN_KEY_PASSWORD", PASSWORD)
-        .env_remove("DEPIN_OUTPUT")
-        .env_remove("DEPIN_HOME")
-        .output()
-        .expect("the depin binary runs")
-}
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
-/// Assert the exit code and return stdout.
-#[track_caller]
-fn expect_code(out: &Output, code: i32, what: &str) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
-#[track_caller]
-fn json(stdout: &str) -> serde_json::Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"))
-}
 
 /// Write an unencrypted Ed25519 device key file (as `depin device keygen --insecure-plaintext`
 /// does) and return its path and did:key.

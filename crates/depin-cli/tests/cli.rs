@@ -8,48 +8,13 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{depin, free_port, init_dev_home, NodeProcess};
+use common::{depin, expect_code, free_port, init_dev_home, json, run, text, NodeProcess};
 use depin_types::Transaction;
 
-/// The password every encrypted test key uses (`DEPIN_KEY_PASSWORD`).
-const PASSWORD: &str = "test-password";
 
-/// Run `depin ARGS --home HOME` with `node` as the node URL and the test password set; the
-/// caller's `DEPIN_*` variables never leak in.
-fn run(home: &Path, node: &str, args: &[&str]) -> Output {
-    depin()
-        .args(args)
-        .arg("--home")
-        .arg(home)
-        .env("DEPIN_NODE", node)
-        .env("DEPIN_KEY_PASSWORD", PASSWORD)
-        .env_remove("DEPIN_OUTPUT")
-        .env_remove("DEPIN_HOME")
-        .output()
-        .expect("the depin binary runs")
-}
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
-/// Assert the exit code and return stdout.
-#[track_caller]
-fn expect_code(out: &Output, code: i32, what: &str) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
-#[track_caller]
-fn json(stdout: &str) -> serde_json::Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"))
-}
 
 #[test]
 fn keys_transfers_queries_proofs_and_exit_codes_against_a_running_node() {

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
-use common::{clear_depin_env, depin};
+use common::{clear_depin_env, depin, expect_code, json, text};
 use depin_crypto::{parse_did_key, PublicKey};
 
 /// Run `depin ARGS` with a throwaway home, no `DEPIN_*` variable of the caller, and
@@ -21,27 +21,8 @@ fn run(home: &Path, password: Option<&str>, args: &[&str]) -> Output {
     cmd.output().expect("the depin binary runs")
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
-/// Assert the exit code and return stdout.
-#[track_caller]
-fn expect_code(out: &Output, code: i32, what: &str) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
-#[track_caller]
-fn json(stdout: &str) -> serde_json::Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"))
-}
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The `depin` binary under test.
@@ -216,4 +216,44 @@ pub fn post_json(agent: &ureq::Agent, url: &str, body: &serde_json::Value) -> Re
     let status = r.status().as_u16();
     let v = r.body_mut().read_json().unwrap_or(serde_json::Value::Null);
     Ok((status, v))
+}
+
+/// The password every encrypted test key uses (`DEPIN_KEY_PASSWORD`).
+pub const PASSWORD: &str = "test-password";
+
+/// Run `depin ARGS --home HOME` with `node` as the node URL and the test password set; the
+/// caller's `DEPIN_*` variables never leak in.
+pub fn run(home: &Path, node: &str, args: &[&str]) -> Output {
+    depin()
+        .args(args)
+        .arg("--home")
+        .arg(home)
+        .env("DEPIN_NODE", node)
+        .env("DEPIN_KEY_PASSWORD", PASSWORD)
+        .env_remove("DEPIN_OUTPUT")
+        .env_remove("DEPIN_HOME")
+        .output()
+        .expect("the depin binary runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Assert the exit code and return stdout.
+#[track_caller]
+pub fn expect_code(out: &Output, code: i32, what: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+#[track_caller]
+pub fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"))
 }
