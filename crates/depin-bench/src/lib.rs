@@ -4,8 +4,9 @@
 //! signatures) and, in the same run, the physical reference each target is a ratio of (raw
 //! signature verification rate, raw fsync latency), so a ratio holds on any machine.
 //!
-//! Suites: [`ledger`] (the ledger in one process) and [`consensus`] (four BFT validators, each a
-//! real `depin up` process, loaded over HTTP).
+//! Suites: [`ledger`] (the ledger in one process), [`consensus`] (four BFT validators, each a
+//! real `depin up` process, loaded over HTTP) and [`registry`] (a million assets registered in
+//! fleets, resident memory, queries by owner and region).
 //!
 //! **Boundary:** this library never prints; the CLI (`depin bench ledger -o json`) owns the
 //! terminal and renders [`BenchReport::to_json`] or [`BenchReport::to_table`].
