@@ -146,8 +146,10 @@ pub fn ledger(opts: &LedgerBenchOptions) -> Result<BenchReport, BenchError> {
     let ledger = Ledger::open(&home.ledger(), &work.genesis, true)?;
     let chain = Chain::new(ledger, work.genesis.clone(), Some(work.node_key()));
     let (main_blocks, small_blocks) = work.encoded.split_at(sizes.txs);
-    let main = run_blocks(&chain, main_blocks, sizes.block_txs)?;
-    let small = run_blocks(&chain, small_blocks, sizes.small_block_txs)?;
+    let mut main = Phases::default();
+    run_blocks(&chain, main_blocks, sizes.block_txs, &mut main)?;
+    let mut small = Phases::default();
+    run_blocks(&chain, small_blocks, sizes.small_block_txs, &mut small)?;
 
     let n = sizes.txs as f64;
     let tx_per_s = n / main.total.as_secs_f64();
@@ -376,17 +378,19 @@ fn raw_fsync(path: &Path, iters: usize) -> Result<Vec<Duration>, BenchError> {
     Ok(samples)
 }
 
-/// Time spent in each phase over a run of blocks.
+/// Time spent in each phase over a run of blocks (the stages overlap, so they add up to more
+/// than the wall time). Shared with the registry suite.
 #[derive(Default)]
-struct Phases {
-    total: Duration,
-    decode: Duration,
-    verify: Duration,
-    execute: Duration,
+pub(crate) struct Phases {
+    /// Wall time of the timed window(s).
+    pub(crate) total: Duration,
+    pub(crate) decode: Duration,
+    pub(crate) verify: Duration,
+    pub(crate) execute: Duration,
     /// `finalize` of each block: durable log append plus state apply.
-    commit: Vec<Duration>,
+    pub(crate) commit: Vec<Duration>,
     /// The durable commit point alone: the block log append and its fsync.
-    log_append: Vec<Duration>,
+    pub(crate) log_append: Vec<Duration>,
 }
 
 /// Decode → verify on all cores → propose (execute, stage, seal) → finalize (durable commit),
@@ -396,9 +400,9 @@ struct Phases {
 /// while the sequencer executes and commits block N, with one block in flight between them
 /// (in the node, admission verifies on the API threads while the sequencer thread commits).
 /// Phase durations are the time each stage spent, so they add up to more than the wall time.
-fn run_blocks(chain: &Chain, encoded: &[Vec<u8>], block_txs: usize) -> Result<Phases, BenchError> {
+/// Adds its wall time and phase times to `p` (the registry suite runs it once per chunk).
+pub(crate) fn run_blocks(chain: &Chain, encoded: &[Vec<u8>], block_txs: usize, p: &mut Phases) -> Result<(), BenchError> {
     type Verified = Result<(Vec<Transaction>, Vec<depin_types::Verdict>, Duration, Duration), BenchError>;
-    let mut p = Phases::default();
     let start = Instant::now();
     std::thread::scope(|s| -> Result<(), BenchError> {
         let (to_sequencer, from_verifier) = std::sync::mpsc::sync_channel::<Verified>(1);
@@ -438,8 +442,8 @@ fn run_blocks(chain: &Chain, encoded: &[Vec<u8>], block_txs: usize) -> Result<Ph
         }
         Ok(())
     })?;
-    p.total = start.elapsed();
-    Ok(p)
+    p.total += start.elapsed();
+    Ok(())
 }
 
 /// Mean µs to generate, then to verify, `n` proofs of random funded accounts at the head.

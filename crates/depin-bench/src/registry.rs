@@ -53,9 +53,10 @@ use depin_types::limits::{MAX_BLOCK_BYTES, MAX_BLOCK_TXS_CEILING, MAX_GENESIS_AC
 use depin_types::registry_key as key;
 use depin_types::{
     Address, Amount, Genesis, GenesisAccount, Params, PublicKey, Scheme, SecretKey, Signature, Transaction, TxBody,
-    TxContent, TxOutcome, Verdict,
+    TxContent,
 };
 
+use crate::ledger::{run_blocks, Phases};
 use crate::measure::{self, best, now_ms, percentile_us, us, SplitMix64};
 use crate::report::{BenchReport, BenchResult, Target};
 use crate::BenchError;
@@ -650,69 +651,6 @@ fn raw_fsync(path: &Path, iters: usize) -> Result<Vec<Duration>, BenchError> {
     drop(file);
     std::fs::remove_file(path)?;
     Ok(samples)
-}
-
-/// Time spent in each phase over the run (the stages overlap, so they add up to more than the
-/// wall time).
-#[derive(Default)]
-struct Phases {
-    /// Wall time of the timed window (all chunks).
-    total: Duration,
-    decode: Duration,
-    verify: Duration,
-    execute: Duration,
-    /// `finalize` of each block: durable log append plus state apply.
-    commit: Vec<Duration>,
-    /// The durable commit point alone: the block log append and its fsync.
-    log_append: Vec<Duration>,
-}
-
-/// Decode → verify on all cores → propose → finalize, `block_txs` transactions per block,
-/// pipelined with one block in flight as in the ledger suite; fails if any receipt is not
-/// `Applied`. Adds its wall time and phase times to `p`.
-fn run_blocks(chain: &Chain, encoded: &[Vec<u8>], block_txs: usize, p: &mut Phases) -> Result<(), BenchError> {
-    type Verified = Result<(Vec<Transaction>, Vec<Verdict>, Duration, Duration), BenchError>;
-    let start = Instant::now();
-    std::thread::scope(|s| -> Result<(), BenchError> {
-        let (to_sequencer, from_verifier) = std::sync::mpsc::sync_channel::<Verified>(1);
-        s.spawn(move || {
-            for block in encoded.chunks(block_txs) {
-                let t0 = Instant::now();
-                let decoded = block.iter().map(|b| Transaction::decode(b)).collect::<Result<Vec<_>, _>>();
-                let t1 = Instant::now();
-                let item = decoded.map_err(BenchError::from).map(|txs| {
-                    let verdicts = verify_all_parallel(&txs, Transaction::verdict);
-                    (txs, verdicts, t1 - t0, t1.elapsed())
-                });
-                if to_sequencer.send(item).is_err() {
-                    return; // the sequencer stopped on an error
-                }
-            }
-        });
-        for item in from_verifier {
-            let (txs, verdicts, decode, verify) = item?;
-            let t2 = Instant::now();
-            let proposal = chain.propose(txs, &verdicts, now_ms())?;
-            let t3 = Instant::now();
-            let committed = chain.finalize(proposal)?;
-            let t4 = Instant::now();
-            p.decode += decode;
-            p.verify += verify;
-            p.execute += t3 - t2;
-            p.commit.push(t4 - t3);
-            p.log_append.push(committed.timings.log_append);
-            if let Some((index, r)) = committed.receipts.iter().enumerate().find(|(_, r)| !r.applied()) {
-                let code = match &r.outcome {
-                    TxOutcome::Rejected { reason } => reason.code(),
-                    TxOutcome::Applied => "applied",
-                };
-                return Err(BenchError::Rejected { height: committed.head.height, index, code });
-            }
-        }
-        Ok(())
-    })?;
-    p.total += start.elapsed();
-    Ok(())
 }
 
 /// A field of `/proc/self/status` given in kB (`VmRSS`, `VmHWM`), in bytes.
