@@ -100,7 +100,7 @@ fn apply_tx<R: StateRead + ?Sized>(
             evidence::record(st, chain_id, e, evidence::Reported { by: sender, tx_id: *id, height: ctx.height })?
         }
         body => {
-            let at = registry::At { chain_id, sender, height: ctx.height };
+            let at = registry::At { sender, height: ctx.height };
             match body {
                 TxBody::RegisterAssets { assets } => registry::register(st, &at, assets, verdict.bad_proof)?,
                 TxBody::UpdateAsset { asset, capacity, energy, metadata } => {

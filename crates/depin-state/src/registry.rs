@@ -24,9 +24,7 @@ fn reject(r: RejectReason) -> Outcome {
 }
 
 /// Block context the registry needs.
-pub struct At<'a> {
-    /// This chain.
-    pub chain_id: &'a str,
+pub struct At {
     /// The sender.
     pub sender: Address,
     /// Block height.
@@ -107,7 +105,7 @@ fn sender_is_validator<R: StateRead + ?Sized>(st: &Overlay<'_, R>, sender: &Addr
 /// verify (see `Transaction::verdict`).
 pub fn register<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
-    at: &At<'_>,
+    at: &At,
     regs: &[Registration],
     bad_proof: Option<u32>,
 ) -> Outcome {
@@ -121,7 +119,7 @@ pub fn register<R: StateRead + ?Sized>(
         if bad_proof == Some(index) {
             return reject(RejectReason::BadPossessionProof { index }); // rules
         }
-        if let Err(problem) = check_descriptor(&r.descriptor, &params) {
+        if let Err(problem) = check_descriptor(&r.descriptor) {
             return reject(RejectReason::InvalidAsset { index, problem }); // rule R-2
         }
         if r.descriptor.location.resolution() != params.location_resolution {
@@ -190,8 +188,7 @@ pub fn register<R: StateRead + ?Sized>(
     Ok(Ok(()))
 }
 
-fn check_descriptor(d: &AssetDescriptor, params: &RegistryParams) -> Result<(), Problem> {
-    let _ = params;
+fn check_descriptor(d: &AssetDescriptor) -> Result<(), Problem> {
     d.capacity.validate()?;
     d.metadata.validate()?;
     if let Some(e) = &d.energy {
@@ -241,7 +238,7 @@ macro_rules! loaded {
 /// Rule R-7: owner or manager updates capacity (same class), energy profile or metadata.
 pub fn update<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
-    at: &At<'_>,
+    at: &At,
     id: &AssetId,
     capacity: Option<&Capacity>,
     energy: Option<&EnergyProfile>,
@@ -277,7 +274,7 @@ pub fn update<R: StateRead + ?Sized>(
 /// Rule R-5: re-assert a location for the location fee (burned), keeping the history.
 pub fn assert_location<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
-    at: &At<'_>,
+    at: &At,
     id: &AssetId,
     cell: depin_types::geo::Cell,
     mobility: Mobility,
@@ -305,7 +302,7 @@ pub fn assert_location<R: StateRead + ?Sized>(
 }
 
 /// Rule R-9: only the owner transfers; the manager is cleared and the bond stays with the asset.
-pub fn transfer<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, id: &AssetId, to: &Address) -> Outcome {
+pub fn transfer<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, id: &AssetId, to: &Address) -> Outcome {
     let before = loaded!(load(st, &at.sender, id, false));
     if to == &before.owner {
         return reject(RejectReason::SelfTransfer);
@@ -324,7 +321,7 @@ pub fn transfer<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, id:
 /// Rule R-9: the owner sets or clears the manager of up to [`MAX_ASSETS_PER_TX`] assets.
 pub fn set_manager<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
-    at: &At<'_>,
+    at: &At,
     ids: &[AssetId],
     manager: Option<&Address>,
 ) -> Outcome {
@@ -345,7 +342,7 @@ pub fn set_manager<R: StateRead + ?Sized>(
 
 /// Rule R-8: owner or manager puts an asset in service or takes it out for maintenance. A
 /// suspension by a vendor's revocation is not the owner's to lift.
-pub fn set_status<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, id: &AssetId, to: OwnerStatus) -> Outcome {
+pub fn set_status<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, id: &AssetId, to: OwnerStatus) -> Outcome {
     let before = loaded!(load(st, &at.sender, id, true));
     let revoked = matches!(before.reason, StatusReason::DeviceRevoked | StatusReason::VendorRevoked)
         || vendor_revoked(st, &before)?;
@@ -375,7 +372,7 @@ fn vendor_revoked<R: StateRead + ?Sized>(st: &Overlay<'_, R>, a: &Asset) -> Resu
 }
 
 /// Rule R-10: the owner retires an asset; its bond unbonds and returns after the period.
-pub fn decommission<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, id: &AssetId) -> Outcome {
+pub fn decommission<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, id: &AssetId) -> Outcome {
     let before = loaded!(load(st, &at.sender, id, false));
     let params = st.registry_params()?;
     let mut a = before.clone();
@@ -409,7 +406,7 @@ pub fn release_bonds<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, height: u64
 }
 
 /// Rule R-11: a validator (until governance exists) adds a device vendor.
-pub fn add_vendor<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, name: &str, k: &PublicKey) -> Outcome {
+pub fn add_vendor<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, name: &str, k: &PublicKey) -> Outcome {
     if !sender_is_validator(st, &at.sender)? {
         return reject(RejectReason::NotPrivileged);
     }
@@ -430,7 +427,7 @@ pub fn add_vendor<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, n
 /// Rule R-11: a validator revokes a vendor: its attestations no longer count and the assets it
 /// attested count as suspended (`Asset::effective_status`, applied lazily: a vendor may have
 /// attested more assets than one block can rewrite).
-pub fn revoke_vendor<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, k: &PublicKey) -> Outcome {
+pub fn revoke_vendor<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, k: &PublicKey) -> Outcome {
     if !sender_is_validator(st, &at.sender)? {
         return reject(RejectReason::NotPrivileged);
     }
@@ -445,7 +442,7 @@ pub fn revoke_vendor<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>
 
 /// Rule R-12: the vendor that attested a device key (or a validator) revokes it; the asset, if
 /// registered, is suspended at once, and the key can never register as attested again.
-pub fn revoke_device<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, device: &PublicKey) -> Outcome {
+pub fn revoke_device<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, device: &PublicKey) -> Outcome {
     let id = AssetId::of(device);
     let asset = st.asset(&id)?;
     let is_vendor = match asset.as_ref().map(|a| &a.tier) {
@@ -473,7 +470,7 @@ pub fn revoke_device<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>
 }
 
 /// Rule R-11: a validator sets the registry parameters (until governance exists).
-pub fn set_params<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, params: &RegistryParams) -> Outcome {
+pub fn set_params<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At, params: &RegistryParams) -> Outcome {
     if !sender_is_validator(st, &at.sender)? {
         return reject(RejectReason::NotPrivileged);
     }
@@ -481,6 +478,5 @@ pub fn set_params<R: StateRead + ?Sized>(st: &mut Overlay<'_, R>, at: &At<'_>, p
         return reject(RejectReason::LocationResolution { index: 0, expected: depin_types::geo::MAX_RESOLUTION, got: params.location_resolution });
     }
     st.put(depin_types::state_key::REGISTRY_PARAMS_KEY.to_vec(), encode(params));
-    let _ = at.chain_id;
     Ok(Ok(()))
 }
