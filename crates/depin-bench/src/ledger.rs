@@ -354,7 +354,8 @@ impl RawSigs {
 
 /// Latency of writing 4 KiB and `sync_data` (what redb's commit calls), `iters` times, in a
 /// preallocated file beside the ledger: the device's flush cost without file-size metadata.
-fn raw_fsync(path: &Path, iters: usize) -> Result<Vec<Duration>, BenchError> {
+/// Shared with the registry suite.
+pub(crate) fn raw_fsync(path: &Path, iters: usize) -> Result<Vec<Duration>, BenchError> {
     const BLOCK: usize = 4096;
     const SLOTS: u64 = 16;
     let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;

@@ -28,8 +28,6 @@
 //!    plan.
 
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
-use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -56,7 +54,7 @@ use depin_types::{
     TxContent,
 };
 
-use crate::ledger::{run_blocks, Phases};
+use crate::ledger::{raw_fsync, run_blocks, Phases};
 use crate::measure::{self, best, now_ms, percentile_us, us, SplitMix64};
 use crate::report::{BenchReport, BenchResult, Target};
 use crate::BenchError;
@@ -625,32 +623,6 @@ impl RawPossession {
         }
         Ok(self.0.len() as f64 / elapsed.as_secs_f64())
     }
-}
-
-/// Latency of writing 4 KiB and `sync_data` (what redb's commit calls), `iters` times, in a
-/// preallocated file beside the ledger (the ledger suite's reference, measured the same way).
-fn raw_fsync(path: &Path, iters: usize) -> Result<Vec<Duration>, BenchError> {
-    const BLOCK: usize = 4096;
-    const SLOTS: u64 = 16;
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
-    file.write_all(&vec![0u8; BLOCK * SLOTS as usize])?;
-    file.sync_all()?;
-    let mut page = [0u8; BLOCK];
-    let mut samples = Vec::with_capacity(iters);
-    let warmup = 5;
-    for i in 0..(warmup + iters) {
-        page[..8].copy_from_slice(&(i as u64).to_le_bytes());
-        let t = Instant::now();
-        file.seek(SeekFrom::Start((i as u64 % SLOTS) * BLOCK as u64))?;
-        file.write_all(&page)?;
-        file.sync_data()?;
-        if i >= warmup {
-            samples.push(t.elapsed());
-        }
-    }
-    drop(file);
-    std::fs::remove_file(path)?;
-    Ok(samples)
 }
 
 /// A field of `/proc/self/status` given in kB (`VmRSS`, `VmHWM`), in bytes.
