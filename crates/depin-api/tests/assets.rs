@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use depin_api::{router, ApiLimits};
 use depin_crypto::{Address, Hash32, Scheme, SecretKey};
@@ -28,49 +28,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 mod common;
-use common::assert_conforms;
-
-const PROBLEM: &str = "application/problem+json";
-
-/// A response, fully read.
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// Assert a 200 and return the JSON body.
-    #[track_caller]
-    fn ok(&self) -> Value {
-        assert_eq!(self.status, StatusCode::OK, "body: {}", self.text());
-        self.json()
-    }
-
-    /// Assert this is a problem document with `status` and `code`, and return it.
-    #[track_caller]
-    fn assert_problem(&self, status: StatusCode, code: &str) -> Value {
-        assert_eq!(self.status, status, "body: {}", self.text());
-        let ct = self.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap()).unwrap_or("");
-        assert_eq!(ct, PROBLEM, "body: {}", self.text());
-        let p = self.json();
-        assert_eq!(p["code"], code, "{p}");
-        assert_eq!(p["status"], status.as_u16(), "{p}");
-        assert_eq!(p["type"], format!("https://depin.dev/problems/{code}"), "{p}");
-        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
-        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
-        p
-    }
-}
+use common::{assert_conforms, Resp};
 
 async fn call(app: &Router, method: Method, uri: &str, body: Option<&Value>) -> Resp {
     let mut req = Request::builder().method(method).uri(uri);

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use depin_api::{router, ApiLimits};
 use depin_crypto::{Address, Scheme, SecretKey};
@@ -17,45 +17,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 mod common;
-use common::assert_conforms;
-
-const PROBLEM: &str = "application/problem+json";
-
-/// A response, fully read.
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap()).unwrap_or("")
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// Assert this is a problem document with `status` and `code`, and return it.
-    #[track_caller]
-    fn assert_problem(&self, status: StatusCode, code: &str) -> Value {
-        assert_eq!(self.status, status, "body: {}", self.text());
-        assert_eq!(self.content_type(), PROBLEM, "body: {}", self.text());
-        let p = self.json();
-        assert_eq!(p["code"], code, "{p}");
-        assert_eq!(p["status"], status.as_u16(), "{p}");
-        assert_eq!(p["type"], format!("https://depin.dev/problems/{code}"), "{p}");
-        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
-        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
-        p
-    }
-}
+use common::{assert_conforms, Resp, PROBLEM};
 
 async fn call(app: &Router, method: Method, uri: &str, content_type: Option<&str>, body: Vec<u8>) -> Resp {
     let mut req = Request::builder().method(method).uri(uri);

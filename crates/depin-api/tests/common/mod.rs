@@ -5,7 +5,61 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, StatusCode};
 use serde_json::Value;
+
+/// Media type of every error body.
+pub const PROBLEM: &str = "application/problem+json";
+
+/// A response, fully read.
+pub struct Resp {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Resp {
+    /// The body as JSON (panics with the body if it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The `Content-Type` header, or "".
+    pub fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap()).unwrap_or("")
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Assert a 200 and return the JSON body.
+    #[track_caller]
+    pub fn ok(&self) -> Value {
+        assert_eq!(self.status, StatusCode::OK, "body: {}", self.text());
+        self.json()
+    }
+
+    /// Assert this is a problem document with `status` and `code`, and return it.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert_eq!(self.content_type(), PROBLEM, "body: {}", self.text());
+        let p = self.json();
+        assert_eq!(p["code"], code, "{p}");
+        assert_eq!(p["status"], status.as_u16(), "{p}");
+        assert_eq!(p["type"], format!("https://depin.dev/problems/{code}"), "{p}");
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+        assert!(p["detail"].as_str().is_some_and(|t| !t.is_empty()), "{p}");
+        p
+    }
+}
 
 pub fn resolve<'a>(doc: &'a Value, reference: &str) -> &'a Value {
     let name = reference.strip_prefix("#/components/schemas/").expect("local schema reference");
