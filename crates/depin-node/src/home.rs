@@ -12,6 +12,7 @@ use depin_keystore::{Kdf, KeyFile, Keystore};
 use depin_types::genesis::GenesisValidator;
 use depin_types::limits::MAX_GENESIS_VALIDATORS;
 use depin_types::{Address, Amount, Genesis, GenesisAccount, Hash32, Params, PublicKey, Scheme, SecretKey};
+use depin_types::telemetry::TelemetryParams;
 
 use crate::config::{ConfigError, ConsensusMode, NodeConfig, TEMPLATE};
 
@@ -239,7 +240,14 @@ pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitErro
         genesis_time_ms: now_ms(),
         params: Params::default(),
         validators: vec![GenesisValidator { name: "node0".into(), public_key: node_key.public_key(), p2p: None }],
-        accounts: dev_address.iter().map(|a| GenesisAccount { address: *a, balance: DEV_BALANCE }).collect(),
+        // The node account exists (empty) so that the node can sign the transactions it makes
+        // itself: telemetry batches from its ingest edge, evidence.
+        accounts: dev_address
+            .iter()
+            .map(|a| GenesisAccount { address: *a, balance: DEV_BALANCE })
+            .chain(std::iter::once(GenesisAccount { address: node_key.public_key().address(), balance: Amount::ZERO }))
+            .collect(),
+        telemetry: if opts.dev { TelemetryParams::dev() } else { TelemetryParams::default() },
     };
     genesis.validate()?;
     if opts.node_key_password.is_none() && !opts.dev {
@@ -408,6 +416,7 @@ pub fn init_testnet(dir: &Path, opts: &TestnetOptions) -> Result<TestnetReport, 
         accounts: std::iter::once(GenesisAccount { address: dev.public_key().address(), balance: DEV_BALANCE })
             .chain(validators.iter().map(|v| GenesisAccount { address: v.address, balance: TESTNET_VALIDATOR_BALANCE }))
             .collect(),
+        telemetry: TelemetryParams::dev(),
     };
     genesis.validate()?;
     let homes = validators

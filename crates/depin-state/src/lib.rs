@@ -16,6 +16,7 @@ mod machine;
 mod mem;
 mod overlay;
 mod registry;
+mod telemetry;
 
 pub use genesis::genesis_changes;
 pub use machine::{apply_txs, BlockContext, Executed};

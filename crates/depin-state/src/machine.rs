@@ -5,6 +5,7 @@ use depin_types::{Amount, Hash32, Params, Receipt, RejectReason, Transaction, Tx
 use crate::accounts;
 use crate::evidence;
 use crate::registry;
+use crate::telemetry;
 use crate::fees;
 use crate::overlay::{ChangeSet, Overlay, StateRead, StorageFault};
 
@@ -117,6 +118,10 @@ fn apply_tx<R: StateRead + ?Sized>(
                 TxBody::RevokeVendor { key } => registry::revoke_vendor(st, &at, key)?,
                 TxBody::RevokeDevice { device_key } => registry::revoke_device(st, &at, device_key)?,
                 TxBody::SetRegistryParams { params } => registry::set_params(st, &at, params)?,
+                TxBody::SubmitTelemetry { reports } => {
+                    telemetry::submit(st, &sender, ctx, reports, verdict.bad_proof)?
+                }
+                TxBody::SetTelemetryParams { params } => telemetry::set_params(st, &sender, params)?,
                 TxBody::Transfer { .. } | TxBody::Burn { .. } | TxBody::ReportEvidence { .. } => {
                     unreachable!("handled above")
                 }

@@ -46,6 +46,7 @@ struct Chain {
 impl Chain {
     fn new() -> Chain {
         let g = Genesis {
+            telemetry: Default::default(),
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
             params: Params { min_fee: Amount(1), max_block_txs: 100 },

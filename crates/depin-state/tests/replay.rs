@@ -113,6 +113,7 @@ fn build(blocks: &[Vec<TxSpec>]) -> Vec<Vec<Transaction>> {
 
 fn replay(blocks: &[Vec<Transaction>]) -> (MemState, Vec<Vec<Receipt>>) {
     let g = Genesis {
+        telemetry: Default::default(),
         chain_id: "depin-prop".into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(1), max_block_txs: 1000 },

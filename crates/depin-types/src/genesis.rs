@@ -98,6 +98,9 @@ pub struct Genesis {
     /// Initial balances (their sum is the genesis supply).
     #[serde(default)]
     pub accounts: Vec<GenesisAccount>,
+    /// Telemetry parameters (defaults where absent; rule G-6).
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetryParams,
 }
 
 /// A genesis file that cannot be used.
@@ -163,6 +166,7 @@ impl Genesis {
             }
         }
         self.total_supply()?;
+        self.telemetry.validate().map_err(|m| GenesisError::Invalid(format!("telemetry: {m}")))?;
         Ok(())
     }
 
@@ -247,6 +251,7 @@ mod tests {
     fn sample() -> Genesis {
         let k = key(1);
         Genesis {
+            telemetry: Default::default(),
             chain_id: "depin-test".into(),
             genesis_time_ms: 1,
             params: Params::default(),

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod receipt;
 pub mod registry_key;
 pub mod state_key;
+pub mod telemetry;
 pub mod time;
 pub mod tx;
 

@@ -154,6 +154,16 @@ pub enum RejectReason {
     NotPrivileged,
     /// the vendor is already registered.
     VendorExists,
+    /// M-2: a telemetry report's device signature does not verify.
+    BadReportSignature {
+        /// Which report in the batch.
+        index: u32,
+    },
+    /// M-9: the parameters break a rule.
+    InvalidParams {
+        /// Which rule.
+        problem: String,
+    },
 }
 
 impl RejectReason {
@@ -189,6 +199,8 @@ impl RejectReason {
             RejectReason::InvalidTransition { .. } => "invalid_transition",
             RejectReason::NotPrivileged => "not_privileged",
             RejectReason::VendorExists => "vendor_exists",
+            RejectReason::BadReportSignature { .. } => "bad_report_signature",
+            RejectReason::InvalidParams { .. } => "invalid_params",
         }
     }
 
@@ -220,6 +232,8 @@ impl RejectReason {
                 | RejectReason::InvalidTransition { .. }
                 | RejectReason::NotPrivileged
                 | RejectReason::VendorExists
+                | RejectReason::BadReportSignature { .. }
+                | RejectReason::InvalidParams { .. }
         )
     }
 }

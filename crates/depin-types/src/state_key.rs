@@ -22,6 +22,26 @@ pub const CHAIN_ID_KEY: &[u8] = b"m/chain_id";
 pub const VALIDATORS_KEY: &[u8] = b"m/validators";
 /// Key of the registry parameters (rule R-11).
 pub const REGISTRY_PARAMS_KEY: &[u8] = b"m/registry";
+/// Telemetry parameters (rule M-9).
+pub const TELEMETRY_PARAMS_KEY: &[u8] = b"m/telemetry";
+/// Prefix of every telemetry entry: `t/h/<asset>` (head), `t/e/<asset>/<epoch BE>` (epochs).
+pub const TELEMETRY_PREFIX: &[u8] = b"t/";
+
+/// The telemetry head of an asset.
+pub fn telemetry_head_key(asset: &crate::asset::AssetId) -> Vec<u8> {
+    [b"t/h/".as_slice(), asset.0.as_bytes()].concat()
+}
+
+/// Prefix of an asset's telemetry epochs.
+pub fn telemetry_epochs_prefix(asset: &crate::asset::AssetId) -> Vec<u8> {
+    [b"t/e/".as_slice(), asset.0.as_bytes(), b"/"].concat()
+}
+
+/// An asset's telemetry in one epoch (big-endian epoch: key order is epoch order).
+pub fn telemetry_epoch_key(asset: &crate::asset::AssetId, epoch: u64) -> Vec<u8> {
+    [telemetry_epochs_prefix(asset).as_slice(), &epoch.to_be_bytes()].concat()
+}
+
 /// Namespace prefix of recorded evidence.
 pub const EVIDENCE_PREFIX: &[u8] = b"e/";
 

@@ -12,6 +12,7 @@ use crate::amount::Amount;
 use crate::codec::{decode_bounded, encode, DecodeError};
 use crate::asset::{AssetId, AssetMetadata, Capacity, EnergyProfile, Mobility, OwnerStatus, Registration, RegistryParams};
 use crate::evidence::Evidence;
+use crate::telemetry::{SignedReport, TelemetryParams};
 use depin_geo::Cell;
 use crate::limits::{MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
 
@@ -109,6 +110,17 @@ pub enum TxBody {
         /// The parameters.
         params: RegistryParams,
     },
+    /// Put up to 64 device-signed telemetry reports on the ledger (a validator's ingest edge;
+    /// rules M-1 to M-8).
+    SubmitTelemetry {
+        /// The reports.
+        reports: Vec<SignedReport>,
+    },
+    /// Set the telemetry parameters (a validator, until governance exists; rule M-9).
+    SetTelemetryParams {
+        /// The parameters.
+        params: TelemetryParams,
+    },
 }
 
 impl TxBody {
@@ -129,6 +141,8 @@ impl TxBody {
             TxBody::RevokeVendor { .. } => "revoke_vendor",
             TxBody::RevokeDevice { .. } => "revoke_device",
             TxBody::SetRegistryParams { .. } => "set_registry_params",
+            TxBody::SubmitTelemetry { .. } => "submit_telemetry",
+            TxBody::SetTelemetryParams { .. } => "set_telemetry_params",
         }
     }
 }
@@ -208,7 +222,8 @@ impl Transaction {
 
     /// Every signature check a transaction needs, for the state machine (computed at the edge,
     /// in parallel, by this pure function): the transaction signature (rule T-2), and for a
-    /// registration each proof of possession and vendor attestation.
+    /// registration each proof of possession and vendor attestation, for telemetry
+    /// each report's device signature (M-2).
     pub fn verdict(&self) -> Verdict {
         if !self.signature_ok() {
             return Verdict { signature_ok: false, bad_proof: None };
@@ -220,6 +235,13 @@ impl Transaction {
                 assets
                     .iter()
                     .position(|r| !r.possession_ok(chain, &owner) || !r.attestation_ok(chain))
+                    .map(|i| u32::try_from(i).expect("invariant: batches are bounded"))
+            }
+            TxBody::SubmitTelemetry { reports } => {
+                let chain = &self.content.chain_id;
+                reports
+                    .iter()
+                    .position(|r| !r.signature_ok(chain))
                     .map(|i| u32::try_from(i).expect("invariant: batches are bounded"))
             }
             _ => None,

@@ -268,6 +268,10 @@ pub(crate) fn describe(reason: &RejectReason) -> String {
         }
         RejectReason::NotPrivileged => "only a validator may do this (until governance exists)".into(),
         RejectReason::VendorExists => "this vendor is already registered".into(),
+        RejectReason::BadReportSignature { index } => {
+            format!("telemetry report {index}: the device signature does not verify")
+        }
+        RejectReason::InvalidParams { problem } => format!("invalid parameters: {problem}"),
     }
 }
 
