@@ -24,14 +24,14 @@ use crate::{schema, AppState};
 pub const DEFAULT_PAGE: usize = 100;
 
 /// The raw query string as name/value pairs.
-type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+pub(crate) type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
-fn invalid(parameter: &str, detail: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(parameter: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter, detail).with("parameter", parameter)
 }
 
 /// The query's parameters by name; refuses a name not in `allowed` and a name given twice.
-fn parameters(query: RawQuery, allowed: &[&'static str]) -> Result<BTreeMap<&'static str, String>, ApiError> {
+pub(crate) fn parameters(query: RawQuery, allowed: &[&'static str]) -> Result<BTreeMap<&'static str, String>, ApiError> {
     let Query(pairs) = query.map_err(|r| invalid("query", format!("query string: {}", r.body_text())))?;
     let mut out = BTreeMap::new();
     for (name, value) in pairs {
@@ -47,7 +47,7 @@ fn parameters(query: RawQuery, allowed: &[&'static str]) -> Result<BTreeMap<&'st
     Ok(out)
 }
 
-fn path_param(path: Result<Path<String>, PathRejection>, name: &str) -> Result<String, ApiError> {
+pub(crate) fn path_param(path: Result<Path<String>, PathRejection>, name: &str) -> Result<String, ApiError> {
     path.map(|Path(p)| p).map_err(|r| invalid(name, format!("{name}: {}", r.body_text())))
 }
 
@@ -116,7 +116,7 @@ fn filter(p: &BTreeMap<&'static str, String>) -> Result<AssetFilter, ApiError> {
 }
 
 /// An asset id: 64 hex characters, or the device key's `did:key`.
-fn asset_id(raw: &str) -> Result<AssetId, ApiError> {
+pub(crate) fn asset_id(raw: &str) -> Result<AssetId, ApiError> {
     if raw.starts_with("did:") {
         let key = depin_crypto::did::parse_did_key(raw).map_err(|e| invalid("id", format!("id: {e}")))?;
         return Ok(AssetId::of(&key));

@@ -34,6 +34,9 @@
 //! | `shutting_down` | 503 | the node is stopping |
 //! | `unavailable` | 503 | a storage fault while admitting (logged); retry later |
 //! | `request_timeout` | 408 | the body arrived too slowly, or the request outlived the longest wait |
+//! | `malformed_telemetry` | 400 | `POST /telemetry`: bad JSON, unknown field, bad borsh, trailing bytes, no reports |
+//! | `telemetry_batch_too_large` | 413 | `POST /telemetry`: more than 1024 reports; member `limit` |
+//! | `ingest_overloaded` | 429 | `POST /telemetry`: the ingest queue is full; `Retry-After` in seconds; member `queued` |
 //!
 //! Rule of thumb: 400 = not well-formed, 422 = well-formed but invalid, 409 = conflicts with
 //! ledger or mempool state, 429 = back off and retry.
@@ -109,11 +112,17 @@ pub enum ErrorCode {
     Unavailable,
     /// 408: the request or its body took too long.
     RequestTimeout,
+    /// 400: the body is not a batch of telemetry reports.
+    MalformedTelemetry,
+    /// 413: more reports in one request than the batch limit.
+    TelemetryBatchTooLarge,
+    /// 429: the ingest queue is full; retry after `Retry-After` seconds.
+    IngestOverloaded,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::MalformedTransaction,
         ErrorCode::InvalidParameter,
         ErrorCode::BadRequest,
@@ -141,6 +150,9 @@ impl ErrorCode {
         ErrorCode::ShuttingDown,
         ErrorCode::Unavailable,
         ErrorCode::RequestTimeout,
+        ErrorCode::MalformedTelemetry,
+        ErrorCode::TelemetryBatchTooLarge,
+        ErrorCode::IngestOverloaded,
     ];
 
     /// The stable code string.
@@ -173,13 +185,19 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::MalformedTelemetry => "malformed_telemetry",
+            ErrorCode::TelemetryBatchTooLarge => "telemetry_batch_too_large",
+            ErrorCode::IngestOverloaded => "ingest_overloaded",
         }
     }
 
     /// The HTTP status of this code.
     pub fn status(self) -> StatusCode {
         match self {
-            ErrorCode::MalformedTransaction | ErrorCode::InvalidParameter | ErrorCode::BadRequest => {
+            ErrorCode::MalformedTransaction
+            | ErrorCode::InvalidParameter
+            | ErrorCode::BadRequest
+            | ErrorCode::MalformedTelemetry => {
                 StatusCode::BAD_REQUEST
             }
             ErrorCode::NotFound
@@ -190,7 +208,7 @@ impl ErrorCode {
             ErrorCode::NonceTooLow | ErrorCode::DuplicateTransaction | ErrorCode::EvidenceAlreadyRecorded => {
                 StatusCode::CONFLICT
             }
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge | ErrorCode::TelemetryBatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::WrongChainId
             | ErrorCode::BadSignature
@@ -200,7 +218,9 @@ impl ErrorCode {
             | ErrorCode::InvalidEvidence
             | ErrorCode::BadPossessionProof
             | ErrorCode::QueryTooBroad => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::SenderQueueFull | ErrorCode::MempoolFull => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::SenderQueueFull | ErrorCode::MempoolFull | ErrorCode::IngestOverloaded => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ShuttingDown | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -237,6 +257,9 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "Shutting down",
             ErrorCode::Unavailable => "Unavailable",
             ErrorCode::RequestTimeout => "Request timeout",
+            ErrorCode::MalformedTelemetry => "Malformed telemetry",
+            ErrorCode::TelemetryBatchTooLarge => "Telemetry batch too large",
+            ErrorCode::IngestOverloaded => "Ingest overloaded",
         }
     }
 

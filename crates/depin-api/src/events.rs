@@ -19,6 +19,9 @@ fn to_sse(item: Result<NodeEvent, BroadcastStreamRecvError>) -> Event {
         Ok(event) => {
             let base = match &event {
                 NodeEvent::Block { height, .. } => Event::default().event("block").id(height.to_string()),
+                // Not resumable by Last-Event-ID (ids are block heights): no id.
+                NodeEvent::Health { .. } => Event::default().event("health"),
+                NodeEvent::Alert { .. } => Event::default().event("alert"),
             };
             match serde_json::to_string(&event) {
                 Ok(json) => base.data(json),
@@ -52,7 +55,7 @@ fn event_stream(
 ) -> impl Stream<Item = Result<Event, Infallible>> + use<> {
     let live = BroadcastStream::new(live).filter(move |item| {
         // Subscribed before the replay was read: skip what the replay already sent.
-        let keep = !matches!(item, Ok(e) if e.height() <= replayed_up_to);
+        let keep = !matches!(item, Ok(NodeEvent::Block { height, .. }) if *height <= replayed_up_to);
         std::future::ready(keep)
     });
     futures_util::stream::iter(replay)
@@ -69,7 +72,9 @@ fn last_event_id(headers: &axum::http::HeaderMap) -> Option<u64> {
 /// Subscribe to events
 ///
 /// A `text/event-stream` of node events. Each committed block is a message with
-/// `event: block`, `id: <height>` and the JSON event as `data`. A subscriber that falls behind
+/// `event: block`, `id: <height>` and the JSON event as `data`. Health transitions of assets
+/// whose telemetry this node has seen are `event: health` (`from`, `to`, `reasons`), and fired
+/// `[alerts]` rules `event: alert` (`rule`, `detail`); neither has an id. A subscriber that falls behind
 /// gets one `event: lagged` message (`{"type":"lagged","skipped":N}`) and the stream continues
 /// with the newest events. Keep-alive comments are sent every 15 seconds. A client reconnecting
 /// with `Last-Event-ID: <height>` first receives the blocks committed since (at most 64; an

@@ -38,6 +38,7 @@ mod ledger;
 mod metrics;
 mod schema;
 mod txs;
+mod telemetry;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -240,6 +241,12 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(assets::stats))
         .routes(routes!(assets::vendors))
         .routes(routes!(assets::params))
+        .routes(routes!(telemetry::ingest))
+        .routes(routes!(telemetry::params))
+        .routes(routes!(telemetry::recent))
+        .routes(routes!(telemetry::health))
+        .routes(routes!(telemetry::aggregates))
+        .routes(routes!(telemetry::network))
         .routes(routes!(info::status))
         .routes(routes!(events::events))
         .routes(routes!(info::openapi_json));

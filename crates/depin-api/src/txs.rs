@@ -30,12 +30,12 @@ pub(crate) struct SubmitQuery {
 }
 
 /// The media types a transaction body may have.
-enum BodyKind {
+pub(crate) enum BodyKind {
     Json,
     Binary,
 }
 
-fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
+pub(crate) fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     let unsupported = |what: &str| {
         ApiError::new(
             ErrorCode::UnsupportedMediaType,

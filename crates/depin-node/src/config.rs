@@ -20,6 +20,10 @@ pub struct NodeConfig {
     pub consensus: ConsensusConfig,
     /// Transaction pool.
     pub mempool: MempoolConfig,
+    /// Telemetry ingest edge.
+    pub telemetry: TelemetryConfig,
+    /// Health alerts.
+    pub alerts: AlertsConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -117,6 +121,39 @@ pub struct MempoolConfig {
     pub max_per_sender: usize,
 }
 
+/// `[telemetry]`: the ingest edge (the ledger's own telemetry rules are genesis parameters).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// Most accepted reports waiting for a block; beyond it ingest answers 429.
+    pub queue_max_reports: usize,
+    /// A report's timestamp may differ from this node's clock by at most this, ms.
+    pub skew_window_ms: u64,
+    /// Reports per minute one asset may send (token bucket refill rate).
+    pub rate_per_minute: u32,
+    /// Reports one asset may send in a burst (token bucket size).
+    pub burst: u32,
+    /// Accepted reports are packed into a ledger transaction at least this often, ms.
+    pub flush_interval_ms: u64,
+    /// Raw reports are kept this many epochs in the node's archive, then pruned (aggregates
+    /// stay on the ledger).
+    pub retention_epochs: u64,
+    /// Ingest results kept in memory for `depin telemetry tail`.
+    pub recent_results: usize,
+}
+
+/// `[alerts]`: rules the node evaluates every second over the assets that report to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Alert when an asset has been offline longer than this, seconds (0 = off).
+    pub offline_for_s: u64,
+    /// Alert when an asset's uptime in the current epoch falls under this, per mille (0 = off).
+    pub uptime_below_permille: u16,
+    /// Also POST each alert as JSON to this URL ("" = SSE events only).
+    pub webhook_url: String,
+}
+
 /// `[log]`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -154,6 +191,24 @@ impl Default for ConsensusConfig {
 impl Default for MempoolConfig {
     fn default() -> Self {
         MempoolConfig { max_txs: 100_000, max_per_sender: 1_024 }
+    }
+}
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            queue_max_reports: 200_000,
+            skew_window_ms: 30_000,
+            rate_per_minute: 120,
+            burst: 20,
+            flush_interval_ms: 200,
+            retention_epochs: 24,
+            recent_results: 10_000,
+        }
+    }
+}
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig { offline_for_s: 300, uptime_below_permille: 0, webhook_url: String::new() }
     }
 }
 impl Default for LogConfig {
@@ -240,6 +295,36 @@ max_block_bytes = 4194304
 max_txs = 100000
 # Most pending transactions per sender; beyond it 429 sender_queue_full.  env: DEPIN_MEMPOOL_MAX_PER_SENDER
 max_per_sender = 1024
+
+[telemetry]
+# Most accepted reports waiting for a block; beyond it POST /api/v1/telemetry answers 429 with
+# Retry-After.  env: DEPIN_TELEMETRY_QUEUE_MAX_REPORTS
+queue_max_reports = 200000
+# A report's timestamp may differ from this node's clock by at most this (milliseconds); others
+# get clock_skew.  env: DEPIN_TELEMETRY_SKEW_WINDOW_MS
+skew_window_ms = 30000
+# Reports per minute one asset may send; beyond it rate_limited.  env: DEPIN_TELEMETRY_RATE_PER_MINUTE
+rate_per_minute = 120
+# Reports one asset may send at once before the rate applies.  env: DEPIN_TELEMETRY_BURST
+burst = 20
+# Accepted reports go to the ledger in a transaction at least this often (milliseconds).
+# env: DEPIN_TELEMETRY_FLUSH_INTERVAL_MS
+flush_interval_ms = 200
+# Raw reports stay in the node's archive this many epochs, then are pruned; per-epoch
+# aggregates stay on the ledger.  env: DEPIN_TELEMETRY_RETENTION_EPOCHS
+retention_epochs = 24
+# Ingest results kept in memory for `depin telemetry tail`.  env: DEPIN_TELEMETRY_RECENT_RESULTS
+recent_results = 10000
+
+[alerts]
+# Alert (SSE event "alert", and the webhook below) when an asset reporting to this node has
+# been offline longer than this many seconds; 0 = off.  env: DEPIN_ALERTS_OFFLINE_FOR_S
+offline_for_s = 300
+# Alert when an asset's uptime in the current epoch falls under this, per mille; 0 = off.
+# env: DEPIN_ALERTS_UPTIME_BELOW_PERMILLE
+uptime_below_permille = 0
+# POST every alert as JSON to this URL as well; "" = SSE only.  env: DEPIN_ALERTS_WEBHOOK_URL
+webhook_url = ""
 
 [log]
 # tracing filter (RUST_LOG wins if set).  env: DEPIN_LOG_LEVEL
@@ -349,6 +434,16 @@ impl NodeConfig {
             "DEPIN_CONSENSUS_MAX_BLOCK_BYTES" => self.consensus.max_block_bytes = parse(key, value)?,
             "DEPIN_MEMPOOL_MAX_TXS" => self.mempool.max_txs = parse(key, value)?,
             "DEPIN_MEMPOOL_MAX_PER_SENDER" => self.mempool.max_per_sender = parse(key, value)?,
+            "DEPIN_TELEMETRY_QUEUE_MAX_REPORTS" => self.telemetry.queue_max_reports = parse(key, value)?,
+            "DEPIN_TELEMETRY_SKEW_WINDOW_MS" => self.telemetry.skew_window_ms = parse(key, value)?,
+            "DEPIN_TELEMETRY_RATE_PER_MINUTE" => self.telemetry.rate_per_minute = parse(key, value)?,
+            "DEPIN_TELEMETRY_BURST" => self.telemetry.burst = parse(key, value)?,
+            "DEPIN_TELEMETRY_FLUSH_INTERVAL_MS" => self.telemetry.flush_interval_ms = parse(key, value)?,
+            "DEPIN_TELEMETRY_RETENTION_EPOCHS" => self.telemetry.retention_epochs = parse(key, value)?,
+            "DEPIN_TELEMETRY_RECENT_RESULTS" => self.telemetry.recent_results = parse(key, value)?,
+            "DEPIN_ALERTS_OFFLINE_FOR_S" => self.alerts.offline_for_s = parse(key, value)?,
+            "DEPIN_ALERTS_UPTIME_BELOW_PERMILLE" => self.alerts.uptime_below_permille = parse(key, value)?,
+            "DEPIN_ALERTS_WEBHOOK_URL" => self.alerts.webhook_url = value.to_string(),
             "DEPIN_LOG_LEVEL" => self.log.level = value.to_string(),
             "DEPIN_LOG_FORMAT" => self.log.format = value.to_string(),
             _ => {}
@@ -372,6 +467,20 @@ impl NodeConfig {
         // a few MiB only helps someone holding connections open.
         if !(MIN_BODY_BYTES..=MAX_BODY_BYTES).contains(&self.api.max_body_bytes) {
             return bad(&format!("api.max_body_bytes must be {MIN_BODY_BYTES}..={MAX_BODY_BYTES}"));
+        }
+        let t = &self.telemetry;
+        if t.queue_max_reports == 0 || t.burst == 0 || t.rate_per_minute == 0 || t.recent_results == 0 {
+            return bad("telemetry.queue_max_reports, burst, rate_per_minute and recent_results must be at least 1");
+        }
+        if !(10..=60_000).contains(&t.flush_interval_ms) || t.retention_epochs == 0 {
+            return bad("telemetry.flush_interval_ms must be 10..=60000 and retention_epochs at least 1");
+        }
+        if self.alerts.uptime_below_permille > 1_000 {
+            return bad("alerts.uptime_below_permille must be at most 1000");
+        }
+        let url = &self.alerts.webhook_url;
+        if !url.is_empty() && !url.starts_with("http://") && !url.starts_with("https://") {
+            return bad("alerts.webhook_url must be empty or an http:// or https:// URL");
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return bad("log.format must be \"pretty\" or \"json\"");
@@ -464,7 +573,7 @@ mod tests {
                 keys += 1;
             }
         }
-        assert_eq!(keys, 17, "a key was added or removed: update this count with the template");
+        assert_eq!(keys, 27, "a key was added or removed: update this count with the template");
         assert!(TEMPLATE.contains(&format!("({MIN_CONSENSUS_BLOCK_BYTES}..={MAX_CONSENSUS_BLOCK_BYTES})")));
     }
 

@@ -7,8 +7,10 @@ mod assets;
 pub mod chain;
 pub mod config;
 pub mod home;
+pub mod ingest;
 pub mod mempool;
 pub mod metrics;
+pub mod monitor;
 mod node;
 pub mod sequencer;
 pub mod testing;
@@ -26,3 +28,5 @@ pub use node::{
     read_genesis, read_node_key, AccountView, BlockView, GossipHook, MetricsSource, Node, NodeError, NodeEvent, ReplicationStatus, Status, TxStatus, ValidatorView,
 };
 pub use sequencer::SequencerHandle;
+pub use ingest::{IngestError, IngestRecord, ReportResult};
+pub use monitor::{AssetHealth, NetworkHealth, TelemetryHandle, TelemetryPage};

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use depin_types::telemetry::ReportCode;
+
 /// Upper bounds (seconds) of the latency histograms.
 const BUCKETS_S: [f64; 10] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
 
@@ -35,6 +37,10 @@ pub struct Metrics {
     mempool: AtomicU64,
     log_append: Mutex<Histogram>,
     state_apply: Mutex<Histogram>,
+    ingested: [AtomicU64; ReportCode::ALL.len()],
+    ingest_overloaded: AtomicU64,
+    ingest_latency: Mutex<Histogram>,
+    alerts: AtomicU64,
 }
 
 #[derive(Default)]
@@ -90,6 +96,26 @@ impl Metrics {
         self.mempool.store(n as u64, Ordering::Relaxed);
     }
 
+    /// Count one report's ingest result.
+    pub fn ingested(&self, code: ReportCode) {
+        self.ingested[code as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count reports refused because the ingest queue was full.
+    pub fn ingest_overloaded(&self, n: usize) {
+        self.ingest_overloaded.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Record how long one ingest request took to check and verify, seconds.
+    pub fn ingest_latency(&self, s: f64) {
+        self.ingest_latency.lock().expect("invariant: metrics lock is never poisoned").observe(s);
+    }
+
+    /// Count an alert.
+    pub fn alert(&self) {
+        self.alerts.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Prometheus text exposition format 0.0.4.
     pub fn render(&self) -> String {
         let mut s = String::new();
@@ -110,7 +136,24 @@ impl Metrics {
         let _ = writeln!(s, "depin_block_height {}", self.height.load(Ordering::Relaxed));
         let _ = writeln!(s, "# HELP depin_mempool_txs Pending transactions.\n# TYPE depin_mempool_txs gauge");
         let _ = writeln!(s, "depin_mempool_txs {}", self.mempool.load(Ordering::Relaxed));
+        let _ = writeln!(s, "# HELP depin_telemetry_reports_total Device reports received at the ingest edge, by result.");
+        let _ = writeln!(s, "# TYPE depin_telemetry_reports_total counter");
+        for c in ReportCode::ALL {
+            let n = if c == ReportCode::Overloaded {
+                self.ingest_overloaded.load(Ordering::Relaxed)
+            } else {
+                self.ingested[c as usize].load(Ordering::Relaxed)
+            };
+            let _ = writeln!(s, "depin_telemetry_reports_total{{result=\"{}\"}} {n}", c.name());
+        }
+        let _ = writeln!(s, "# HELP depin_alerts_total Health alerts raised.\n# TYPE depin_alerts_total counter");
+        let _ = writeln!(s, "depin_alerts_total {}", self.alerts.load(Ordering::Relaxed));
         let lock = "invariant: metrics lock is never poisoned";
+        self.ingest_latency.lock().expect(lock).render(
+            &mut s,
+            "depin_telemetry_ingest_seconds",
+            "Checking and verifying one ingest request (until its per-report results are known).",
+        );
         self.log_append.lock().expect(lock).render(
             &mut s,
             "depin_block_commit_seconds",

@@ -156,6 +156,34 @@ pub enum NodeEvent {
         /// State root.
         state_root: Hash32,
     },
+    /// An asset's health changed (the monitor, at this node's clock).
+    Health {
+        /// The ledger height when it was noticed.
+        height: u64,
+        /// The asset.
+        asset: depin_types::asset::AssetId,
+        /// The previous state (none the first time the node judges it).
+        from: Option<&'static str>,
+        /// The new state.
+        to: &'static str,
+        /// Why.
+        reasons: Vec<depin_types::telemetry::HealthReason>,
+        /// When, ms since the Unix epoch.
+        at_ms: u64,
+    },
+    /// An alert rule of `[alerts]` fired.
+    Alert {
+        /// The ledger height when it fired.
+        height: u64,
+        /// The asset.
+        asset: depin_types::asset::AssetId,
+        /// `offline` or `uptime`.
+        rule: &'static str,
+        /// In words.
+        detail: String,
+        /// When, ms since the Unix epoch.
+        at_ms: u64,
+    },
 }
 
 impl NodeEvent {
@@ -175,7 +203,7 @@ impl NodeEvent {
     /// The height the event is about.
     pub fn height(&self) -> u64 {
         match self {
-            NodeEvent::Block { height, .. } => *height,
+            NodeEvent::Block { height, .. } | NodeEvent::Health { height, .. } | NodeEvent::Alert { height, .. } => *height,
         }
     }
 }
@@ -192,6 +220,8 @@ pub(crate) struct Inner {
     pub(crate) replication: Mutex<Option<ReplicationStatus>>,
     pub(crate) metrics_sources: Mutex<Vec<MetricsSource>>,
     pub(crate) gossip: Mutex<Option<GossipHook>>,
+    pub(crate) ingest: crate::ingest::Ingest,
+    pub(crate) monitor: Mutex<crate::monitor::Monitor>,
 }
 
 /// Receives transactions admitted through the API (BFT mode: sends them to the other validators).
@@ -284,6 +314,8 @@ impl Node {
                 replication: Mutex::new(None),
                 metrics_sources: Mutex::new(Vec::new()),
                 gossip: Mutex::new(None),
+                ingest: crate::ingest::Ingest::default(),
+                monitor: Mutex::new(crate::monitor::Monitor::default()),
             }),
         }
     }
@@ -349,6 +381,12 @@ impl Node {
     }
 
     fn admit(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
+        self.admit_with(tx, None)
+    }
+
+    /// Admit; `verified` is the verdict when the caller already computed it with the ledger's
+    /// own predicates (the node's telemetry batches), `None` to compute it here.
+    fn admit_with(&self, tx: Transaction, verified: Option<depin_types::Verdict>) -> Result<Hash32, SubmitError> {
         if self.inner.stopping.load(Ordering::Relaxed) {
             return Err(SubmitError::ShuttingDown);
         }
@@ -363,7 +401,7 @@ impl Node {
         if self.mempool().contains(&id) {
             return Err(SubmitError::Duplicate);
         }
-        let verdict = tx.verdict();
+        let verdict = verified.unwrap_or_else(|| tx.verdict());
         if !verdict.signature_ok {
             return Err(SubmitError::BadSignature);
         }
@@ -419,6 +457,7 @@ impl Node {
             self.inner.metrics.mempool(pool.len());
         }
         self.notify_committed(&ids);
+        self.telemetry_after_commit(committed);
         let n_rejected = committed.receipts.iter().filter(|r| !Receipt::applied(r)).count() as u64;
         let n_txs = block.txs.len() as u64;
         let (log_s, apply_s) = (committed.timings.log_append.as_secs_f64(), committed.timings.state_apply.as_secs_f64());
@@ -483,6 +522,27 @@ impl Node {
     /// and submit it (gossiped like any transaction). For reports the node makes itself, such
     /// as evidence of a fault consensus observed.
     pub fn submit_as_node(&self, body: TxBody) -> Result<Hash32, SubmitError> {
+        let tx = self.sign_as_node(body)?;
+        self.submit(tx)
+    }
+
+    /// [`Node::submit_as_node`] for a body whose embedded signatures the caller verified with
+    /// the ledger's predicates: the node signs it, so only that signature is known good too.
+    pub(crate) fn submit_as_node_verified(&self, body: TxBody) -> Result<Hash32, SubmitError> {
+        let tx = self.sign_as_node(body)?;
+        let gossip = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned");
+        let copy = gossip.as_ref().map(|_| tx.clone());
+        drop(gossip);
+        let result = self.admit_with(tx, Some(depin_types::Verdict::VALID));
+        if let (Ok(_), Some(tx)) = (&result, copy)
+            && let Some(hook) = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned").as_ref()
+        {
+            hook(&tx);
+        }
+        result
+    }
+
+    fn sign_as_node(&self, body: TxBody) -> Result<Transaction, SubmitError> {
         let key = self.inner.chain.key().expect("invariant: a serving node has a key");
         let sender = key.public_key().address();
         let committed = match self.committed_account(&sender) {
@@ -502,7 +562,7 @@ impl Node {
             fee: genesis.params.min_fee,
             body,
         };
-        self.submit(content.sign(key))
+        Ok(content.sign(key))
     }
 
     /// Recorded evidence, in key order (by offender, then round), up to `limit`, after the

@@ -321,7 +321,7 @@ impl TelemetryParams {
         if self.buckets_per_epoch == 0 || self.buckets_per_epoch > MAX_BUCKETS {
             return Err(format!("buckets_per_epoch must be 1 to {MAX_BUCKETS}"));
         }
-        if self.epoch_ms % u64::from(self.buckets_per_epoch) != 0 {
+        if !self.epoch_ms.is_multiple_of(u64::from(self.buckets_per_epoch)) {
             return Err("buckets_per_epoch must divide epoch_ms".into());
         }
         if self.max_report_age_ms > self.epoch_ms * 4 {
@@ -651,11 +651,10 @@ pub fn judge(
     } else {
         elapsed
     };
-    let uptime_permille = if judged == 0 { 1_000 } else { u16::try_from((beats.min(judged) * 1_000) / judged).unwrap_or(1_000) };
-    let silent_buckets = match last_report_ms {
-        None => None,
-        Some(last) => Some(u32::try_from(now_ms.saturating_sub(last) / bucket_ms).unwrap_or(u32::MAX)),
-    };
+    let uptime_permille =
+        (beats.min(judged) * 1_000).checked_div(judged).map_or(1_000, |p| u16::try_from(p).unwrap_or(1_000));
+    let silent_buckets =
+        last_report_ms.map(|last| u32::try_from(now_ms.saturating_sub(last) / bucket_ms).unwrap_or(u32::MAX));
     let offline = match silent_buckets {
         None => {
             reasons.push(HealthReason::NeverReported);

@@ -72,6 +72,7 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden
             (None, Some(v))
         }
     };
+    let telemetry = node.start_telemetry();
     println!("depin node up");
     println!("  chain      {} (height {})", status.chain_id, status.height);
     println!("  api        http://{listen}/api/v1/status");
@@ -103,12 +104,16 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden
     };
     let router = depin_api::router(node.clone(), limits);
     depin_api::serve(listener, router, shutdown).await.map_err(CliError::fail)?;
+    // Reports accepted at the edge go to the mempool before the sequencer stops.
+    node.flush_telemetry(true);
     if let Some(v) = validator {
         v.stop();
     }
     if let Some(sequencer) = sequencer {
         sequencer.stop().map_err(|e| CliError::fail(format!("the sequencer stopped on a fault: {e}")))?;
     }
+    node.request_stop();
+    telemetry.join();
     println!("depin node stopped at height {}", node.status().map(|s| s.height).unwrap_or(0));
     Ok(())
 }
