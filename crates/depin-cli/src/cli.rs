@@ -65,6 +65,15 @@ pub enum Command {
     /// Manage device vendors (add, list, revoke) and sign vendor attestations of device keys.
     #[command(subcommand)]
     Vendor(VendorCmd),
+    /// Run the device agent: sign and send an asset's telemetry to a node.
+    #[command(subcommand)]
+    Agent(AgentCmd),
+    /// Watch the node's telemetry ingest: what it accepted and refused, and why.
+    #[command(subcommand)]
+    Telemetry(TelemetryCmd),
+    /// Look at the whole network: asset health by state, class and region.
+    #[command(subcommand)]
+    Network(NetworkCmd),
     /// Sign and submit transactions.
     #[command(subcommand)]
     Tx(TxCmd),
@@ -422,6 +431,19 @@ pub enum AssetCmd {
         #[command(flatten)]
         tx: AssetTxArgs,
     },
+    /// Show an asset's health: healthy, degraded or offline now and in its last epochs, with the
+    /// reasons in words, its uptime, its last report, and the node's latest refusals of its
+    /// reports.
+    ///
+    /// With `-o json` the node's answer is printed unchanged (GET /api/v1/assets/{id}/health).
+    Health {
+        /// The asset id or did:key.
+        #[arg(value_name = "ID|DID")]
+        id: String,
+        /// Past epochs to show, 0 to 100.
+        #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
+        epochs: u32,
+    },
     /// Retire an asset for good (owner only). Its bond returns to the owner after the
     /// registry's unbonding period (`unbonding_blocks` blocks); the command prints the height.
     Decommission {
@@ -431,6 +453,111 @@ pub enum AssetCmd {
         #[command(flatten)]
         tx: AssetTxArgs,
     },
+}
+
+/// `depin agent …`
+#[derive(Subcommand, Debug)]
+pub enum AgentCmd {
+    /// Report an asset's telemetry to a node until Ctrl-C or SIGTERM.
+    ///
+    /// The agent reads the device key, asks the node (--node URL, or the home's node) for the
+    /// chain id and telemetry parameters, checks that the asset is registered, then every
+    /// interval measures, signs and sends one report. By default it reports this machine as a
+    /// compute asset (CPU load, memory, disk and network use); --simulate CLASS reports
+    /// plausible simulated metrics within the asset's registered capacity instead.
+    ///
+    /// One line per report is printed on stdout: its sequence number and the node's verdict
+    /// (JSON Lines with -o json); progress and retries go to stderr. Sequence numbers are kept
+    /// in --state-dir, so a restarted agent continues above the last one it used.
+    ///
+    /// When the node is overloaded (429) the agent waits as long as it says and sends the same
+    /// reports again; when it is unreachable the agent keeps the reports (up to 64, while they
+    /// are recent enough to count) and retries with a growing delay. It stops with an error
+    /// when the asset is not registered, was re-keyed, or the node cannot verify its
+    /// signatures.
+    ///
+    /// Example:
+    ///   depin device keygen --out gpu-01.json --insecure-plaintext
+    ///   depin asset register --class compute --device-key gpu-01.json ...
+    ///   depin agent run --device-key gpu-01.json --node http://127.0.0.1:8787
+    ///   depin agent run --device-key meter.json --simulate energy --fix 48.85,2.29
+    #[command(verbatim_doc_comment)]
+    Run(AgentRunArgs),
+}
+
+/// `depin agent run`
+#[derive(Args, Debug)]
+pub struct AgentRunArgs {
+    /// The asset's device key file (from `depin device keygen`). Its password comes from
+    /// DEPIN_KEY_PASSWORD or a prompt; a key written with --insecure-plaintext needs none.
+    #[arg(long, value_name = "FILE")]
+    pub device_key: PathBuf,
+    /// Seconds between reports, 1 to 3600. Default: half a telemetry bucket of the chain (at
+    /// least 1 s), so that every bucket gets a heartbeat.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval_s: Option<u64>,
+    /// Send simulated metrics of this class, within the asset's registered capacity, instead
+    /// of this machine's (which are compute metrics). It must be the asset's class.
+    #[arg(long, value_name = "CLASS", value_parser = asset_class_parser())]
+    pub simulate: Option<depin_types::asset::AssetClass>,
+    /// Seed of the simulation (the same seed gives the same metrics). Default: from the asset
+    /// id.
+    #[arg(long, value_name = "S", requires = "simulate")]
+    pub seed: Option<u64>,
+    /// Directory for the agent's state: the last sequence number used, one file per asset
+    /// (`<asset id>.seq`). Default: `agent/` in the node home (--home).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Send one report, print the node's verdict, and exit: 0 if it was accepted, 4 if it was
+    /// refused, 5 if the node stayed unreachable.
+    #[arg(long)]
+    pub once: bool,
+    /// Attach a GNSS fix to every report: the position `LAT,LON` in decimal degrees, sent as
+    /// the H3 cell at the registry's resolution.
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub fix: Option<String>,
+    /// The fix's stated accuracy, metres.
+    #[arg(long, value_name = "M", default_value_t = 10, requires = "fix")]
+    pub fix_accuracy_m: u32,
+    /// Seconds to wait for the node's answer to one request, 1 to 300.
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout_s: u64,
+}
+
+/// `depin telemetry …`
+#[derive(Subcommand, Debug)]
+pub enum TelemetryCmd {
+    /// Print the node's latest ingest results: when, which asset and sequence, and the verdict
+    /// in words (accepted, or why not).
+    ///
+    /// The node keeps the latest results in memory (a restart starts empty). With `-o json`
+    /// the node's answer is printed unchanged; with --follow, each new result is printed as one
+    /// JSON line.
+    Tail(TelemetryTailArgs),
+}
+
+/// `depin telemetry tail`
+#[derive(Args, Debug)]
+pub struct TelemetryTailArgs {
+    /// Only this asset's reports: its id or did:key.
+    #[arg(long, value_name = "ID|DID")]
+    pub asset: Option<String>,
+    /// How many of the latest results to show first, 1 to 1000.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// Keep polling every second and print new results as they arrive, until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+/// `depin network …`
+#[derive(Subcommand, Debug)]
+pub enum NetworkCmd {
+    /// Count the network's registered and active assets by health now: healthy, degraded and
+    /// offline, in total, by class and by region (H3 cells at resolution 4).
+    ///
+    /// With `-o json` the node's answer is printed unchanged (GET /api/v1/network/health).
+    Health,
 }
 
 /// `depin asset register`

@@ -31,7 +31,7 @@ mod sim;
 mod uplink;
 
 pub use host::HostMetrics;
-pub use reporter::Reporter;
+pub use reporter::{Reporter, SEQ_MAX};
 pub use seq::{SeqError, SeqStore};
 pub use sim::Simulator;
-pub use uplink::{IngestAnswer, IngestResult, Sent, TelemetryInfo, Uplink, UplinkError};
+pub use uplink::{IngestAnswer, IngestResult, RegisteredAsset, Sent, TelemetryInfo, Uplink, UplinkError, RETRY_AFTER_MAX};

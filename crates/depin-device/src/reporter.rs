@@ -53,6 +53,12 @@ impl Reporter {
         &self.params
     }
 
+    /// Use new telemetry parameters (a validator changed them, rule M-9): epochs of later
+    /// reports are computed with them.
+    pub fn set_params(&mut self, params: TelemetryParams) {
+        self.params = params;
+    }
+
     /// The sequence number the next report gets.
     pub fn next_seq(&self) -> u64 {
         self.next_seq

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use depin_types::asset::AssetId;
+use depin_types::asset::{Asset, AssetId, AssetStatus};
 use depin_types::codec::encode;
 use depin_types::telemetry::{SignedReport, TelemetryParams, MAX_INGEST_BODY_BYTES, MAX_REPORTS_PER_BATCH};
 use serde::de::DeserializeOwned;
@@ -31,6 +31,17 @@ pub struct TelemetryInfo {
     pub location_resolution: u8,
     /// Epochs, buckets, windows and bands.
     pub params: TelemetryParams,
+}
+
+/// An asset as the node shows it (`GET /api/v1/assets/{id}`): the ledger's record and the
+/// status it counts as.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RegisteredAsset {
+    /// The record: class and capacity, device key, status.
+    #[serde(flatten)]
+    pub asset: Asset,
+    /// The status it counts as (`suspended` when its vendor is revoked).
+    pub effective_status: AssetStatus,
 }
 
 /// The node's verdict on a batch (`200` from `POST /api/v1/telemetry`).
@@ -199,6 +210,22 @@ impl Uplink {
             });
         }
         Ok(Sent::Answered(answer))
+    }
+
+    /// The registered asset `id`, or `None` if the ledger has none.
+    ///
+    /// # Errors
+    ///
+    /// Any [`UplinkError`] but a `404 asset_not_found`.
+    pub fn asset(&self, id: &AssetId) -> Result<Option<RegisteredAsset>, UplinkError> {
+        let url = self.url(&format!("/api/v1/assets/{id}"));
+        let resp = self.agent.get(&url).call().map_err(|e| unreachable(&url, &e))?;
+        match decode_ok::<RegisteredAsset>(&url, resp) {
+            Ok(a) if a.asset.id == *id => Ok(Some(a)),
+            Ok(a) => Err(UplinkError::BadAnswer { url, detail: format!("an answer about asset {}", a.asset.id) }),
+            Err(UplinkError::Refused { status: 404, code, .. }) if code == "asset_not_found" => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The last sequence number the ledger accepted from `asset` (`last_seq` of
@@ -385,6 +412,19 @@ mod tests {
         let bad = serde_json::json!({"chain_id": "depin-local", "location_resolution": 12, "params": bad_params});
         let (base, server) = serve_once(http("200 OK", "", &bad.to_string()));
         assert!(matches!(uplink(&base).telemetry_info(), Err(UplinkError::BadAnswer { .. })));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn an_unregistered_asset_is_none_not_an_error() {
+        let id = AssetId::of(&SecretKey::from_seeds(Scheme::Ed25519, &[9; 32]).unwrap().public_key());
+        let problem = r#"{"type":"about:blank","title":"not found","status":404,"detail":"no asset","code":"asset_not_found"}"#;
+        let (base, server) = serve_once(http("404 Not Found", "", problem));
+        assert!(uplink(&base).asset(&id).unwrap().is_none());
+        assert_eq!(server.join().unwrap().0, format!("GET /api/v1/assets/{id} HTTP/1.1"));
+        // A wrong base URL is a 404 too, with another code: not "unregistered".
+        let (base, server) = serve_once(http("404 Not Found", "", r#"{"code":"not_found"}"#));
+        assert!(matches!(uplink(&base).asset(&id), Err(UplinkError::Refused { status: 404, .. })));
         server.join().unwrap();
     }
 

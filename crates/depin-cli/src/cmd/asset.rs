@@ -353,7 +353,7 @@ pub(crate) fn read_public_key_file(path: &Path) -> CliResult<KeyFile> {
 }
 
 /// A device key file that can prove possession (rule R-1: Ed25519 or hybrid).
-fn read_device_key(path: &Path) -> CliResult<KeyFile> {
+pub(crate) fn read_device_key(path: &Path) -> CliResult<KeyFile> {
     let file = read_public_key_file(path)?;
     check_device_scheme(file.public_key())
         .map_err(|e| CliError::with_code(ExitCode::Usage, format!("device key {}: {}", path.display(), e.message)))?;
@@ -373,7 +373,7 @@ pub(crate) fn check_device_scheme(key: &PublicKey) -> CliResult {
 
 /// Decrypt a device key. One written with `device keygen --insecure-plaintext` is read without
 /// a password: that flag was the explicit opt-in, for devices that start unattended.
-fn unlock_device(file: &KeyFile, path: &Path) -> CliResult<SecretKey> {
+pub(crate) fn unlock_device(file: &KeyFile, path: &Path) -> CliResult<SecretKey> {
     if file.is_encrypted() {
         let pw = password(&format!("Password for device key {}: ", path.display()), false)?;
         Ok(file.decrypt(Some(&pw), false)?)
@@ -666,6 +666,7 @@ pub fn run(ctx: &Ctx, cmd: AssetCmd) -> CliResult {
             })
         }
         AssetCmd::Decommission { id, tx } => decommission(ctx, &id, &tx),
+        AssetCmd::Health { id, epochs } => super::health::run(ctx, &id, epochs),
     }
 }
 

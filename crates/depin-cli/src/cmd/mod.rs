@@ -1,15 +1,19 @@
 //! Dispatch subcommands and hold what they share: home, output format, node client, passwords.
 
+mod agent;
 mod asset;
 mod bench;
 mod config;
 mod device;
+mod health;
 mod init;
 mod keys;
 mod ledger;
+mod network;
 mod proof;
 mod query;
 mod status;
+mod telemetry;
 mod testnet;
 mod tx;
 mod up;
@@ -105,6 +109,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Device(DeviceCommand::Revoke(args)) => vendor::revoke_device(&ctx, args),
         Command::Asset(cmd) => asset::run(&ctx, cmd),
         Command::Vendor(cmd) => vendor::run(&ctx, cmd),
+        Command::Agent(cmd) => agent::run(&ctx, cmd),
+        Command::Telemetry(cmd) => telemetry::run(&ctx, cmd),
+        Command::Network(cmd) => network::run(&ctx, cmd),
         Command::Tx(cmd) => tx::run(&ctx, cmd),
         Command::Query(cmd) => query::run(&ctx, cmd),
         Command::Proof(cmd) => proof::run(&ctx, cmd),
