@@ -135,9 +135,6 @@ pub struct TelemetryConfig {
     pub burst: u32,
     /// Accepted reports are packed into a ledger transaction at least this often, ms.
     pub flush_interval_ms: u64,
-    /// Raw reports are kept this many epochs in the node's archive, then pruned (aggregates
-    /// stay on the ledger).
-    pub retention_epochs: u64,
     /// Ingest results kept in memory for `depin telemetry tail`.
     pub recent_results: usize,
 }
@@ -201,7 +198,6 @@ impl Default for TelemetryConfig {
             rate_per_minute: 120,
             burst: 20,
             flush_interval_ms: 200,
-            retention_epochs: 24,
             recent_results: 10_000,
         }
     }
@@ -310,9 +306,6 @@ burst = 20
 # Accepted reports go to the ledger in a transaction at least this often (milliseconds).
 # env: DEPIN_TELEMETRY_FLUSH_INTERVAL_MS
 flush_interval_ms = 200
-# Raw reports stay in the node's archive this many epochs, then are pruned; per-epoch
-# aggregates stay on the ledger.  env: DEPIN_TELEMETRY_RETENTION_EPOCHS
-retention_epochs = 24
 # Ingest results kept in memory for `depin telemetry tail`.  env: DEPIN_TELEMETRY_RECENT_RESULTS
 recent_results = 10000
 
@@ -439,7 +432,6 @@ impl NodeConfig {
             "DEPIN_TELEMETRY_RATE_PER_MINUTE" => self.telemetry.rate_per_minute = parse(key, value)?,
             "DEPIN_TELEMETRY_BURST" => self.telemetry.burst = parse(key, value)?,
             "DEPIN_TELEMETRY_FLUSH_INTERVAL_MS" => self.telemetry.flush_interval_ms = parse(key, value)?,
-            "DEPIN_TELEMETRY_RETENTION_EPOCHS" => self.telemetry.retention_epochs = parse(key, value)?,
             "DEPIN_TELEMETRY_RECENT_RESULTS" => self.telemetry.recent_results = parse(key, value)?,
             "DEPIN_ALERTS_OFFLINE_FOR_S" => self.alerts.offline_for_s = parse(key, value)?,
             "DEPIN_ALERTS_UPTIME_BELOW_PERMILLE" => self.alerts.uptime_below_permille = parse(key, value)?,
@@ -472,8 +464,8 @@ impl NodeConfig {
         if t.queue_max_reports == 0 || t.burst == 0 || t.rate_per_minute == 0 || t.recent_results == 0 {
             return bad("telemetry.queue_max_reports, burst, rate_per_minute and recent_results must be at least 1");
         }
-        if !(10..=60_000).contains(&t.flush_interval_ms) || t.retention_epochs == 0 {
-            return bad("telemetry.flush_interval_ms must be 10..=60000 and retention_epochs at least 1");
+        if !(10..=60_000).contains(&t.flush_interval_ms) {
+            return bad("telemetry.flush_interval_ms must be 10..=60000");
         }
         if self.alerts.uptime_below_permille > 1_000 {
             return bad("alerts.uptime_below_permille must be at most 1000");
@@ -573,7 +565,7 @@ mod tests {
                 keys += 1;
             }
         }
-        assert_eq!(keys, 27, "a key was added or removed: update this count with the template");
+        assert_eq!(keys, 26, "a key was added or removed: update this count with the template");
         assert!(TEMPLATE.contains(&format!("({MIN_CONSENSUS_BLOCK_BYTES}..={MAX_CONSENSUS_BLOCK_BYTES})")));
     }
 
