@@ -58,8 +58,8 @@ pub enum Command {
     /// home's keystore (`depin keys`). Its identifier is a W3C `did:key` (docs/adr/0014).
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Register physical assets and manage them: list, show (with proofs), update, move,
-    /// activate, suspend, transfer, set a manager, decommission.
+    /// Register physical assets and manage them: list, show (with proofs), health, update,
+    /// move, activate, suspend, transfer, set a manager, decommission.
     #[command(subcommand)]
     Asset(AssetCmd),
     /// Manage device vendors (add, list, revoke) and sign vendor attestations of device keys.
@@ -508,8 +508,9 @@ pub struct AgentRunArgs {
     /// (`<asset id>.seq`). Default: `agent/` in the node home (--home).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Send one report, print the node's verdict, and exit: 0 if it was accepted, 4 if it was
-    /// refused, 5 if the node stayed unreachable.
+    /// Send one report, print the node's verdict, and exit: 0 if it was accepted, 3 if the
+    /// asset is not registered, 4 if the report was refused, 5 if the node stayed unreachable
+    /// (after 4 attempts).
     #[arg(long)]
     pub once: bool,
     /// Attach a GNSS fix to every report: the position `LAT,LON` in decimal degrees, sent as

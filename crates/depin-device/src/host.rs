@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use depin_types::telemetry::Metrics;
-use sysinfo::{CpuRefreshKind, DiskRefreshKind, Disks, MemoryRefreshKind, Networks, System, MINIMUM_CPU_UPDATE_INTERVAL};
+use sysinfo::{
+    CpuRefreshKind, DiskRefreshKind, Disks, MemoryRefreshKind, Networks, System, MINIMUM_CPU_UPDATE_INTERVAL,
+};
 
 /// MiB.
 const MIB: u64 = 1 << 20;
@@ -107,7 +109,8 @@ mod tests {
     fn host_metrics_are_sane() {
         let mut host = HostMetrics::new();
         for _ in 0..2 {
-            let Metrics::Compute { cpu_load_permille, memory_used_mib, gpu_load_permille, jobs_done, .. } = host.sample()
+            let Metrics::Compute { cpu_load_permille, memory_used_mib, gpu_load_permille, jobs_done, .. } =
+                host.sample()
             else {
                 panic!("host metrics are compute metrics");
             };

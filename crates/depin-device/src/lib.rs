@@ -34,4 +34,6 @@ pub use host::HostMetrics;
 pub use reporter::{Reporter, SEQ_MAX};
 pub use seq::{SeqError, SeqStore};
 pub use sim::Simulator;
-pub use uplink::{IngestAnswer, IngestResult, RegisteredAsset, Sent, TelemetryInfo, Uplink, UplinkError, RETRY_AFTER_MAX};
+pub use uplink::{
+    IngestAnswer, IngestResult, RegisteredAsset, Sent, TelemetryInfo, Uplink, UplinkError, RETRY_AFTER_MAX,
+};

@@ -174,10 +174,15 @@ mod tests {
         for seed in 0..50u64 {
             for cap in &caps {
                 let mut sim = Simulator::new(cap.clone(), seed);
-                for (i, uptime_s) in [0u32, 1, 15, 30, 59, 61, 300, 3_600, 86_400].into_iter().cycle().take(40).enumerate() {
+                for (i, uptime_s) in
+                    [0u32, 1, 15, 30, 59, 61, 300, 3_600, 86_400].into_iter().cycle().take(40).enumerate()
+                {
                     let m = sim.sample(uptime_s);
                     assert_eq!(m.class(), cap.class());
-                    assert!(within(&m, cap, uptime_s), "seed {seed}, report {i}, uptime {uptime_s} s: {m:?} exceeds {cap:?}");
+                    assert!(
+                        within(&m, cap, uptime_s),
+                        "seed {seed}, report {i}, uptime {uptime_s} s: {m:?} exceeds {cap:?}"
+                    );
                 }
             }
         }

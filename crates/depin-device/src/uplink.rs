@@ -143,11 +143,8 @@ impl Uplink {
     /// A client for the node at `base` (e.g. `http://127.0.0.1:8787`); every request gives up
     /// after `timeout`.
     pub fn new(base: &str, timeout: Duration) -> Uplink {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build()
-            .into();
+        let agent =
+            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout)).build().into();
         Uplink { base: base.trim_end_matches('/').to_string(), agent }
     }
 
@@ -203,10 +200,13 @@ impl Uplink {
             return Ok(Sent::RetryAfter(wait.min(RETRY_AFTER_MAX)));
         }
         let answer: IngestAnswer = decode_ok(&url, resp)?;
-        if answer.results.len() != reports.len() || answer.results.iter().any(|r| r.index as usize >= reports.len()) {
+        // Exactly one result per report: indexes are a permutation of 0..n.
+        let mut indexes: Vec<usize> = answer.results.iter().map(|r| r.index as usize).collect();
+        indexes.sort_unstable();
+        if !indexes.iter().copied().eq(0..reports.len()) {
             return Err(UplinkError::BadAnswer {
                 url,
-                detail: format!("{} results for {} reports", answer.results.len(), reports.len()),
+                detail: format!("results for positions {indexes:?} of a batch of {} reports", reports.len()),
             });
         }
         Ok(Sent::Answered(answer))
@@ -257,12 +257,10 @@ fn unreachable(url: &str, e: &ureq::Error) -> UplinkError {
 /// A 2xx answer as `T`; anything else as the problem it carries.
 fn decode_ok<T: DeserializeOwned>(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<T, UplinkError> {
     let status = resp.status().as_u16();
-    let text = resp
-        .body_mut()
-        .with_config()
-        .limit(ANSWER_BYTES_MAX)
-        .read_to_string()
-        .map_err(|e| UplinkError::Unreachable { url: url.to_string(), detail: format!("reading the answer: {e}") })?;
+    let text =
+        resp.body_mut().with_config().limit(ANSWER_BYTES_MAX).read_to_string().map_err(|e| {
+            UplinkError::Unreachable { url: url.to_string(), detail: format!("reading the answer: {e}") }
+        })?;
     if (200..300).contains(&status) {
         return serde_json::from_str(&text)
             .map_err(|e| UplinkError::BadAnswer { url: url.to_string(), detail: e.to_string() });
@@ -335,7 +333,9 @@ mod tests {
     fn reports(n: usize) -> Vec<SignedReport> {
         let key = SecretKey::from_seeds(Scheme::Ed25519, &[9; 32]).unwrap();
         let mut r = Reporter::new(key, "depin-test", TelemetryParams::dev(), 5);
-        (0..n).map(|i| r.report(1_700_000_000_000 + i as u64 * 1_000, 1, Metrics::Sensor { readings: 1 }, None)).collect()
+        (0..n)
+            .map(|i| r.report(1_700_000_000_000 + i as u64 * 1_000, 1, Metrics::Sensor { readings: 1 }, None))
+            .collect()
     }
 
     fn uplink(base: &str) -> Uplink {
@@ -375,7 +375,8 @@ mod tests {
 
     #[test]
     fn refusals_unavailability_and_silence_are_told_apart() {
-        let problem = r#"{"type":"about:blank","title":"bad","status":400,"detail":"not a batch","code":"malformed_body"}"#;
+        let problem =
+            r#"{"type":"about:blank","title":"bad","status":400,"detail":"not a batch","code":"malformed_body"}"#;
         let (base, server) = serve_once(http("400 Bad Request", "", problem));
         let e = uplink(&base).send(&reports(1)).unwrap_err();
         assert!(matches!(&e, UplinkError::Refused { status: 400, code, .. } if code == "malformed_body"), "{e}");
@@ -392,16 +393,21 @@ mod tests {
         let e = uplink(&format!("http://127.0.0.1:{port}")).send(&reports(1)).unwrap_err();
         assert!(matches!(e, UplinkError::Unreachable { .. }) && e.is_transient(), "{e}");
 
-        // An answer that does not judge every report is not trusted.
-        let body = r#"{"accepted":1,"rejected":0,"results":[{"index":0,"code":"accepted"}]}"#;
-        let (base, server) = serve_once(http("200 OK", "", body));
-        assert!(matches!(uplink(&base).send(&reports(2)), Err(UplinkError::BadAnswer { .. })));
-        server.join().unwrap();
+        // An answer that does not judge every report exactly once is not trusted.
+        for results in
+            [r#"[{"index":0,"code":"accepted"}]"#, r#"[{"index":0,"code":"accepted"},{"index":0,"code":"accepted"}]"#]
+        {
+            let body = format!(r#"{{"accepted":1,"rejected":0,"results":{results}}}"#);
+            let (base, server) = serve_once(http("200 OK", "", &body));
+            assert!(matches!(uplink(&base).send(&reports(2)), Err(UplinkError::BadAnswer { .. })), "{results}");
+            server.join().unwrap();
+        }
     }
 
     #[test]
     fn telemetry_parameters_are_validated_before_use() {
-        let good = serde_json::json!({"chain_id": "depin-local", "location_resolution": 12, "params": TelemetryParams::dev()});
+        let good =
+            serde_json::json!({"chain_id": "depin-local", "location_resolution": 12, "params": TelemetryParams::dev()});
         let (base, server) = serve_once(http("200 OK", "", &good.to_string()));
         let info = uplink(&base).telemetry_info().unwrap();
         assert_eq!((info.chain_id.as_str(), info.location_resolution), ("depin-local", 12));
@@ -418,7 +424,8 @@ mod tests {
     #[test]
     fn an_unregistered_asset_is_none_not_an_error() {
         let id = AssetId::of(&SecretKey::from_seeds(Scheme::Ed25519, &[9; 32]).unwrap().public_key());
-        let problem = r#"{"type":"about:blank","title":"not found","status":404,"detail":"no asset","code":"asset_not_found"}"#;
+        let problem =
+            r#"{"type":"about:blank","title":"not found","status":404,"detail":"no asset","code":"asset_not_found"}"#;
         let (base, server) = serve_once(http("404 Not Found", "", problem));
         assert!(uplink(&base).asset(&id).unwrap().is_none());
         assert_eq!(server.join().unwrap().0, format!("GET /api/v1/assets/{id} HTTP/1.1"));

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use depin_device::{HostMetrics, IngestAnswer, Reporter, SeqError, SeqStore, Sent, Simulator, Uplink, UplinkError};
+use depin_device::{HostMetrics, IngestAnswer, Reporter, Sent, SeqError, SeqStore, Simulator, Uplink, UplinkError};
 use depin_types::asset::{AssetClass, AssetId, AssetStatus};
 use depin_types::geo::LatLon;
 use depin_types::telemetry::{Fix, Metrics, ReportCode, SignedReport};
@@ -151,9 +151,8 @@ fn uplink_error(e: UplinkError) -> CliError {
 
 fn seq_error(e: SeqError) -> CliError {
     match e {
-        SeqError::Corrupt { .. } => CliError::fail(&e).hint(
-            "move the file away to start again from the clock (sequence numbers only need to increase)",
-        ),
+        SeqError::Corrupt { .. } => CliError::fail(&e)
+            .hint("move the file away to start again from the clock (sequence numbers only need to increase)"),
         e => CliError::fail(e),
     }
 }
@@ -188,7 +187,10 @@ impl Agent {
         let point = args
             .fix
             .as_deref()
-            .map(|t| LatLon::parse(t).map_err(|e| usage(format!("--fix {t:?}: {e}")).hint("expected LAT,LON, e.g. 48.8584,2.2945")))
+            .map(|t| {
+                LatLon::parse(t)
+                    .map_err(|e| usage(format!("--fix {t:?}: {e}")).hint("expected LAT,LON, e.g. 48.8584,2.2945"))
+            })
             .transpose()?;
         let file = read_device_key(&args.device_key)?;
         let asset = AssetId::of(file.public_key());
@@ -220,7 +222,11 @@ impl Agent {
                     "asset {asset} is a {} asset; this machine's metrics are compute metrics",
                     class.name()
                 ))
-                .hint(format!("pass --simulate {} to send simulated {} metrics", class.name(), class.name())));
+                .hint(format!(
+                    "pass --simulate {} to send simulated {} metrics",
+                    class.name(),
+                    class.name()
+                )));
             }
             None => Source::Host(Box::new(HostMetrics::new())),
             Some(wanted) if wanted != class => {
@@ -231,7 +237,10 @@ impl Agent {
                 let seed = args.seed.unwrap_or_else(|| {
                     u64::from_le_bytes(asset.0 .0[..8].try_into().expect("invariant: an id has 32 bytes"))
                 });
-                eprintln!("agent: simulating a {} asset within its registered capacity (seed {seed})", class.name());
+                eprintln!(
+                    "agent: simulating {} metrics within the asset's registered capacity (seed {seed})",
+                    class.name()
+                );
                 Source::Sim(Simulator::new(registered.asset.capacity.clone(), seed))
             }
         };
@@ -302,12 +311,17 @@ impl Agent {
             if !self.pending.is_empty() && Instant::now() >= send_at {
                 match self.uplink.send(self.pending.make_contiguous()) {
                     Ok(Sent::Answered(answer)) => {
-                        self.retry.reset();
                         let verdict = self.judge(&answer);
                         if verdict.is_err() || self.once && self.pending.is_empty() {
                             return verdict;
                         }
-                        send_at = Instant::now() + if self.pending.is_empty() { Duration::ZERO } else { OVERLOADED_RESEND };
+                        send_at = Instant::now();
+                        if self.pending.is_empty() {
+                            self.retry.reset();
+                        } else {
+                            // Some reports were `overloaded`: the same ones go again shortly.
+                            send_at += self.retry.after_overload(OVERLOADED_RESEND)?;
+                        }
                     }
                     Ok(Sent::RetryAfter(wait)) => {
                         let wait = self.retry.after_overload(wait)?;
@@ -395,7 +409,7 @@ impl Agent {
             match code {
                 Some(ReportCode::Accepted | ReportCode::Duplicate) => {}
                 Some(ReportCode::Overloaded) => self.pending.push_back(report.clone()),
-                Some(ReportCode::StaleSequence) => self.catch_up_sequence(),
+                Some(ReportCode::StaleSequence) => self.catch_up_sequence()?,
                 Some(ReportCode::ClockSkew) => {
                     eprintln!("agent: warning: the node finds this device's clock off; check its time (NTP)");
                 }
@@ -415,16 +429,26 @@ impl Agent {
                     | ReportCode::Malformed
                     | ReportCode::UnsupportedVersion),
                 ) => {
-                    return Err(CliError::with_code(ExitCode::Rejected, format!("the node refused the report: {}", verdict_text(c.name(), "")))
-                        .hint(fatal_hint(c, self.reporter.chain_id())));
+                    return Err(CliError::with_code(
+                        ExitCode::Rejected,
+                        format!("the node refused the report: {}", verdict_text(c.name(), "")),
+                    )
+                    .hint(fatal_hint(c, self.reporter.chain_id())));
                 }
                 None => eprintln!("agent: warning: unknown result code {:?} from the node", r.code),
             }
-            if self.once && !matches!(code, Some(ReportCode::Accepted | ReportCode::Duplicate | ReportCode::Overloaded)) {
-                outcome = Err(CliError::with_code(
+            if self.once && !matches!(code, Some(ReportCode::Accepted | ReportCode::Duplicate | ReportCode::Overloaded))
+            {
+                let refused = CliError::with_code(
                     ExitCode::Rejected,
                     format!("the node refused report seq {}: {}", report.report.seq, verdict_text(&r.code, &r.message)),
-                ));
+                );
+                outcome = Err(match code {
+                    Some(ReportCode::StaleSequence) => {
+                        refused.hint("the agent now continues above the ledger's last sequence number: run it again")
+                    }
+                    _ => refused,
+                });
             }
         }
         outcome
@@ -438,20 +462,32 @@ impl Agent {
                 json!({"seq": r.seq, "epoch": r.epoch, "timestamp_ms": r.timestamp_ms, "code": code, "message": message})
             ),
             Format::Table => {
-                println!("{}  seq {}  epoch {}  {}", clock_utc(r.timestamp_ms), r.seq, r.epoch, verdict_text(code, message));
+                println!(
+                    "{}  seq {}  epoch {}  {}",
+                    clock_utc(r.timestamp_ms),
+                    r.seq,
+                    r.epoch,
+                    verdict_text(code, message)
+                );
             }
         }
     }
 
-    /// After `stale_sequence`: continue above the ledger's last accepted sequence number.
-    fn catch_up_sequence(&mut self) {
+    /// After `stale_sequence` (the sequence file was lost or restored from an old copy):
+    /// continue above the ledger's last accepted sequence number, and record it as used so the
+    /// next start does too.
+    fn catch_up_sequence(&mut self) -> CliResult {
         match self.uplink.ledger_last_seq(&self.reporter.asset()) {
             Ok(Some(last)) if self.reporter.skip_past(last) => {
+                if self.store.last().is_none_or(|used| used < last) {
+                    self.store.record(last).map_err(seq_error)?;
+                }
                 eprintln!("agent: continuing above the ledger's last sequence number {last}");
             }
             Ok(_) => {}
             Err(e) => eprintln!("agent: cannot read the ledger's last sequence number: {e}"),
         }
+        Ok(())
     }
 
     /// After `wrong_epoch`: the telemetry parameters changed (rule M-9); use the new ones.
@@ -469,11 +505,14 @@ impl Agent {
 
 /// The asset is not on the ledger.
 fn not_registered(asset: &AssetId, key_path: &Path) -> CliError {
-    CliError::with_code(ExitCode::NotFound, format!("asset not registered: run depin asset register first (asset {asset})"))
-        .hint(format!(
-            "depin asset register --class CLASS --device-key {} --location LAT,LON --capacity K=V,... --from OWNER",
-            key_path.display()
-        ))
+    CliError::with_code(
+        ExitCode::NotFound,
+        format!("asset not registered: run depin asset register first (asset {asset})"),
+    )
+    .hint(format!(
+        "depin asset register --class CLASS --device-key {} --location LAT,LON --capacity K=V,... --from OWNER",
+        key_path.display()
+    ))
 }
 
 /// The asset now has another device key.
@@ -487,7 +526,9 @@ fn rekeyed(asset: &AssetId) -> CliError {
 
 fn fatal_hint(code: ReportCode, chain_id: &str) -> String {
     match code {
-        ReportCode::BadSignature => format!("the report was signed for chain {chain_id}; is --node a node of the chain the asset is on?"),
+        ReportCode::BadSignature => {
+            format!("the report was signed for chain {chain_id}; is --node a node of the chain the asset is on?")
+        }
         ReportCode::ClassMismatch => "the asset's class changed: restart the agent".into(),
         _ => format!("{}: is this CLI older than the node?", code_sentence(code.name()).unwrap_or("")),
     }

@@ -63,8 +63,8 @@ pub fn run(ctx: &Ctx, id: &str, epochs: u32) -> CliResult {
         output::print(Format::Json, &json, |_| Vec::new());
         return Ok(());
     }
-    let h: HealthView =
-        serde_json::from_value(json).map_err(|e| CliError::fail(format!("unexpected health answer from the node: {e}")))?;
+    let h: HealthView = serde_json::from_value(json)
+        .map_err(|e| CliError::fail(format!("unexpected health answer from the node: {e}")))?;
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let last = match (h.last_report_ms, h.last_seq) {
         (Some(ms), seq) => {
@@ -90,7 +90,13 @@ pub fn run(ctx: &Ctx, id: &str, epochs: u32) -> CliResult {
         println!("no past epochs with telemetry");
     } else {
         output::print_list(Format::Table, &h.epochs, &["EPOCH", "STATE", "UPTIME", "REPORTS", "REASONS"], |e| {
-            vec![e.epoch.to_string(), e.state.clone(), percent(e.uptime_permille), e.reports.to_string(), reasons_text(&e.reasons)]
+            vec![
+                e.epoch.to_string(),
+                e.state.clone(),
+                percent(e.uptime_permille),
+                e.reports.to_string(),
+                reasons_text(&e.reasons),
+            ]
         });
     }
     println!();

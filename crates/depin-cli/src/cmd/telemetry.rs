@@ -97,7 +97,9 @@ pub(crate) fn reason_sentence(reason: &HealthReason) -> String {
     match *reason {
         HealthReason::NeverReported => "never reported".into(),
         HealthReason::NoHeartbeat { buckets } => format!("no heartbeat for {buckets} {}", plural(buckets, "bucket")),
-        HealthReason::NotInService => "not in service (suspended, decommissioned or revoked): reports do not count".into(),
+        HealthReason::NotInService => {
+            "not in service (suspended, decommissioned or revoked): reports do not count".into()
+        }
         HealthReason::LowUptime { permille } => format!("heartbeats in only {} of the buckets", percent(permille)),
         HealthReason::ClockSkew { reports } => {
             format!("{reports} {} with a device clock far from block time", plural(reports, "report"))
@@ -184,7 +186,8 @@ struct RecentItem {
 
 impl RecentItem {
     fn of(v: &Value) -> CliResult<RecentItem> {
-        serde_json::from_value(v.clone()).map_err(|e| CliError::fail(format!("unexpected ingest result from the node: {e}")))
+        serde_json::from_value(v.clone())
+            .map_err(|e| CliError::fail(format!("unexpected ingest result from the node: {e}")))
     }
 
     fn row(&self) -> Vec<String> {
@@ -310,10 +313,7 @@ mod tests {
             assert!(code_sentence(code.name()).is_some(), "{code:?}");
         }
         assert_eq!(verdict_text("accepted", "accepted"), "accepted");
-        assert_eq!(
-            verdict_text("clock_skew", "x"),
-            "clock_skew: the device clock is outside the accepted window"
-        );
+        assert_eq!(verdict_text("clock_skew", "x"), "clock_skew: the device clock is outside the accepted window");
         assert_eq!(verdict_text("from_the_future", "a newer code"), "from_the_future: a newer code");
     }
 
