@@ -19,7 +19,8 @@
 //! **Boundary:** `no_std` is not offered: the report signature comes from `depin-crypto`, which
 //! needs `std` (its ML-DSA and hybrid keys and its random source). A microcontroller without
 //! `std` would sign the same bytes ([`depin_types::telemetry::report_message`]: a domain prefix
-//! and the borsh encoding of chain id and report) with its own Ed25519 implementation.
+//! and the borsh encoding of chain id and report) with its own Ed25519 implementation; the test
+//! vector in `docs/spec/telemetry.md` pins them, and this crate's tests check it produces it.
 //!
 //! [`SignedReport`]: depin_types::telemetry::SignedReport
 
