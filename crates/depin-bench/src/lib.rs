@@ -5,19 +5,22 @@
 //! signature verification rate, raw fsync latency), so a ratio holds on any machine.
 //!
 //! Suites: [`ledger`] (the ledger in one process), [`consensus`] (four BFT validators, each a
-//! real `depin up` process, loaded over HTTP) and [`registry`] (a million assets registered in
-//! fleets, resident memory, queries by owner and region).
+//! real `depin up` process, loaded over HTTP), [`registry`] (a million assets registered in
+//! fleets, resident memory, queries by owner and region) and [`ingest`] (device-signed
+//! telemetry through a real node's ingest edge until the state counts every report).
 //!
 //! **Boundary:** this library never prints; the CLI (`depin bench ledger -o json`) owns the
 //! terminal and renders [`BenchReport::to_json`] or [`BenchReport::to_table`].
 
 pub mod consensus;
+pub mod ingest;
 mod ledger;
 mod measure;
 pub mod registry;
 pub mod report;
 
 pub use consensus::{consensus, ConsensusBenchOptions};
+pub use ingest::{ingest, IngestBenchOptions};
 pub use ledger::{ledger, LedgerBenchOptions};
 pub use measure::{machine, utc_date};
 pub use registry::{registry, RegistryBenchOptions};
@@ -58,6 +61,10 @@ pub enum BenchError {
     /// the load or disagreed (with the tail of every validator's log).
     #[error("consensus network: {0}")]
     Network(String),
+    /// The telemetry workload did not go through in full: the node refused registrations or
+    /// reports, or the state did not count every report.
+    #[error("ingest: {0}")]
+    Ingest(String),
     /// The caller asked the run to stop (Ctrl-C, SIGTERM).
     #[error("cancelled")]
     Cancelled,

@@ -88,7 +88,7 @@ const RAW_REPS: usize = 3;
 /// Samples of the raw fsync latency.
 const FSYNC_ITERS: usize = 200;
 /// Genesis balance of every owner: far more than any fleet's bonds and fees.
-const OWNER_BALANCE: Amount = Amount(1_000_000_000_000_000_000);
+pub(crate) const OWNER_BALANCE: Amount = Amount(1_000_000_000_000_000_000);
 
 /// Options of the registry suite (`depin bench registry`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -436,7 +436,7 @@ fn chunks_of<T: Clone>(items: &[T], n: usize) -> Vec<Vec<T>> {
     items.chunks(size).map(<[T]>::to_vec).collect()
 }
 
-fn key_from(seed: &[u8; 32]) -> SecretKey {
+pub(crate) fn key_from(seed: &[u8; 32]) -> SecretKey {
     SecretKey::from_seeds(Scheme::Ed25519, seed).expect("invariant: 32-byte seeds are valid")
 }
 
@@ -486,7 +486,7 @@ fn pick_metro(rng: &mut SplitMix64) -> &'static Metro {
 
 /// Asset `i` of the workload: its device key seed and descriptor, a pure function of
 /// (`seed`, `i`) so any asset can be made again (the region queries pick cells this way).
-fn asset_spec(seed: u64, i: usize) -> ([u8; 32], AssetDescriptor) {
+pub(crate) fn asset_spec(seed: u64, i: usize) -> ([u8; 32], AssetDescriptor) {
     let mut rng = SplitMix64::new(seed ^ (i as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03));
     let device_seed = rng.bytes32();
     let metro = pick_metro(&mut rng);

@@ -1,5 +1,5 @@
 //! Run a benchmark suite and print its report (`depin bench ledger`, `depin bench consensus`,
-//! `depin bench registry`).
+//! `depin bench registry`, `depin bench ingest`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -40,6 +40,26 @@ pub fn run(ctx: &Ctx, cmd: BenchCmd) -> CliResult {
                 eprintln!("running the registry benchmark: {} assets from {} owners…", opts.assets, opts.owners);
             }
             depin_bench::registry(&opts).map_err(bench_error)?
+        }
+        BenchCmd::Ingest { reports, assets, clients, quick } => {
+            let count = |flag: &str, v: u64| {
+                usize::try_from(v).map_err(|_| CliError::with_code(ExitCode::Usage, format!("{flag} {v} is too large")))
+            };
+            let opts = depin_bench::IngestBenchOptions {
+                reports: count("--reports", reports)?,
+                assets: count("--assets", assets)?,
+                clients: count("--clients", clients)?,
+                quick,
+            };
+            if ctx.output == Format::Table && quick {
+                eprintln!("running the ingest benchmark (quick)…");
+            } else if ctx.output == Format::Table {
+                eprintln!(
+                    "running the ingest benchmark: {} reports from {} assets, {} client threads…",
+                    opts.reports, opts.assets, opts.clients
+                );
+            }
+            depin_bench::ingest(&opts).map_err(bench_error)?
         }
     };
     match ctx.output {
