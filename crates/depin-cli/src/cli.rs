@@ -976,7 +976,9 @@ pub enum BenchCmd {
         #[arg(long, value_name = "N", default_value_t = depin_bench::ingest::DEFAULT_ASSETS as u64,
               value_parser = clap::value_parser!(u64).range(1..=depin_bench::ingest::MAX_ASSETS as u64))]
         assets: u64,
-        /// Client threads calling the ingest edge, 1 to 16.
+        /// Client threads calling the ingest edge, 1 to 16. With more than one, the node's
+        /// concurrent flushes can commit an asset's reports out of order; the ledger then
+        /// refuses some as stale_sequence and the run fails.
         #[arg(long, value_name = "N", default_value_t = depin_bench::ingest::DEFAULT_CLIENTS as u64,
               value_parser = clap::value_parser!(u64).range(1..=depin_bench::ingest::MAX_CLIENTS as u64))]
         clients: u64,
