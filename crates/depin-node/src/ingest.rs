@@ -115,6 +115,10 @@ pub(crate) struct Ingest {
     /// Accepted reports not yet committed (pending here or in the mempool).
     in_flight: AtomicUsize,
     recent: Mutex<Recent>,
+    /// Held across take, sign and admit: two flushers would otherwise race for the node's
+    /// nonce, and a batch put back after a failure would commit after a later one, turning its
+    /// accepted reports into `stale_sequence` on the ledger.
+    flushing: Mutex<()>,
 }
 
 impl Ingest {
@@ -406,6 +410,7 @@ impl Node {
     /// Pack waiting reports into `SubmitTelemetry` transactions and admit them; with `all`,
     /// also a last partial batch (the periodic flush), otherwise only full ones.
     pub fn flush_telemetry(&self, all: bool) {
+        let _one_flusher = self.inner.ingest.flushing.lock().expect("invariant: ingest lock is never poisoned");
         loop {
             let batch: Vec<SignedReport> = {
                 let mut pending = self.inner.ingest.pending.lock().expect("invariant: ingest lock is never poisoned");
