@@ -72,7 +72,7 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
     all.iter().map(|x| name(*x)).collect::<Vec<_>>().join(", ")
 }
 
-fn limit(raw: Option<&String>) -> Result<usize, ApiError> {
+pub(crate) fn limit(raw: Option<&String>) -> Result<usize, ApiError> {
     let Some(raw) = raw else { return Ok(DEFAULT_PAGE) };
     match raw.parse::<usize>() {
         Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use depin_node::{IngestError, MAX_PAGE};
+use depin_node::IngestError;
 use depin_types::asset::AssetId;
 use depin_types::codec::decode_bounded;
 use depin_types::telemetry::{
@@ -15,7 +15,7 @@ use depin_types::telemetry::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::assets::{asset_id, invalid, parameters, path_param, RawQuery};
+use crate::assets::{asset_id, invalid, limit, parameters, path_param, RawQuery};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::txs::{body_kind, body_rejection, BodyKind};
 use crate::AppState;
@@ -160,8 +160,7 @@ pub(crate) async fn recent(State(state): State<AppState>, query: RawQuery) -> Re
     let p = parameters(query, &["asset", "after", "limit"])?;
     let asset = p.get("asset").map(|v| asset_id(v)).transpose()?;
     let after = p.get("after").map(|_| number("after", p.get("after"), 0, u64::MAX)).transpose()?;
-    let limit = number("limit", p.get("limit"), 100, MAX_PAGE as u64)? as usize;
-    let items = state.node.recent_reports(asset.as_ref(), after, limit.max(1));
+    let items = state.node.recent_reports(asset.as_ref(), after, limit(p.get("limit"))?);
     let next = items.last().map(|r| r.cursor).or(after);
     Ok(Json(serde_json::json!({"items": items, "next_cursor": next})).into_response())
 }
@@ -255,7 +254,7 @@ pub(crate) async fn aggregates(
 ) -> Result<Response, ApiError> {
     let id = asset_id(&path_param(path, "id")?)?;
     let p = parameters(query, &["limit", "cursor"])?;
-    let limit = number("limit", p.get("limit"), 100, MAX_PAGE as u64)?.max(1) as usize;
+    let limit = limit(p.get("limit"))?;
     let before = p.get("cursor").map(|_| number("cursor", p.get("cursor"), 0, u64::MAX)).transpose()?;
     let (asset, page) = state
         .blocking(move |n| -> Result<_, depin_node::NodeError> {

@@ -6,7 +6,6 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use depin_keystore::{Kdf, KeyFile, Keystore};
 use depin_types::genesis::GenesisValidator;
@@ -14,6 +13,7 @@ use depin_types::limits::MAX_GENESIS_VALIDATORS;
 use depin_types::{Address, Amount, Genesis, GenesisAccount, Hash32, Params, PublicKey, Scheme, SecretKey};
 use depin_types::telemetry::TelemetryParams;
 
+use crate::sequencer::now_ms;
 use crate::config::{ConfigError, ConsensusMode, NodeConfig, TEMPLATE};
 
 /// Paths inside a home directory.
@@ -219,10 +219,6 @@ fn key_file(name: &str, key: &SecretKey, password: Option<&[u8]>, kdf: Kdf) -> R
     })
 }
 
-/// Milliseconds since the Unix epoch: the genesis time of a new network.
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
 
 /// Create a home: directories, commented config, node key, genesis, and with `dev` a funded
 /// dev account in `keys/dev.json`.

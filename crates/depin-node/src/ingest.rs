@@ -12,10 +12,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use depin_crypto::verify_all_parallel;
-use depin_types::asset::{Asset, AssetClass, AssetId, AssetStatus, AttestationTier, RegistryParams, Vendor};
+use depin_types::asset::{Asset, AssetClass, AssetId, RegistryParams};
 use depin_types::registry_key as rkey;
 use depin_types::state_key::{telemetry_head_key, REGISTRY_PARAMS_KEY, TELEMETRY_PARAMS_KEY};
 use depin_types::telemetry::{
@@ -25,6 +24,7 @@ use depin_types::{PublicKey, Transaction, TxBody};
 use serde::Serialize;
 
 use crate::node::{Node, NodeError};
+use crate::sequencer::now_ms;
 
 /// Refusals kept per asset.
 pub const REJECTIONS_PER_ASSET: usize = 32;
@@ -146,10 +146,6 @@ impl Ingest {
     pub(crate) fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::SeqCst)
     }
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The assets a transaction may change in a way the edge cares about; `None` means "maybe all"
@@ -341,11 +337,7 @@ impl Node {
         }
         let snap = self.inner.chain.ledger().snapshot()?;
         let Some(asset): Option<Asset> = snap.typed(&rkey::asset(id))? else { return Ok(None) };
-        let mut in_service = matches!(asset.status, AssetStatus::Registered | AssetStatus::Active);
-        if let AttestationTier::VendorAttested { vendor } = &asset.tier {
-            let v: Option<Vendor> = snap.typed(&rkey::vendor(&vendor.address()))?;
-            in_service &= v.is_some_and(|v| !v.revoked);
-        }
+        let (in_service, _) = crate::monitor::in_service(&snap, &asset)?;
         let head: Option<TelemetryHead> = snap.typed(&telemetry_head_key(id))?;
         let facts = Facts { device_key: asset.device_key, class: asset.capacity.class(), in_service };
         let burst_micro = u64::from(self.inner.config.telemetry.burst) * 1_000_000;

@@ -21,7 +21,8 @@ use depin_types::geo::Cell;
 use serde::Serialize;
 
 use crate::chain::Committed;
-use crate::ingest::{now_ms, touched_assets, IngestRecord};
+use crate::ingest::{touched_assets, IngestRecord};
+use crate::sequencer::now_ms;
 use crate::node::{Node, NodeError, NodeEvent};
 
 /// Most epochs one health answer lists.
@@ -121,7 +122,9 @@ pub struct TelemetryPage {
     pub next: Option<u64>,
 }
 
-fn in_service(snap: &StateSnapshot, asset: &Asset) -> Result<(bool, AssetStatus), NodeError> {
+/// Whether an asset's reports count (rule M-3) and its effective status: registered or active,
+/// and not attested by a revoked vendor (which makes it suspended, as in the registry queries).
+pub(crate) fn in_service(snap: &StateSnapshot, asset: &Asset) -> Result<(bool, AssetStatus), NodeError> {
     let mut status = asset.status;
     if let AttestationTier::VendorAttested { vendor } = &asset.tier
         && status != AssetStatus::Decommissioned
@@ -136,7 +139,7 @@ fn in_service(snap: &StateSnapshot, asset: &Asset) -> Result<(bool, AssetStatus)
 
 /// Judge a past epoch at its end; the last report time is the end of its last heartbeat bucket.
 fn judge_past(params: &TelemetryParams, epoch: u64, agg: &TelemetryEpoch, serving: bool) -> Health {
-    let start = epoch * params.epoch_ms;
+    let start = epoch.saturating_mul(params.epoch_ms);
     let last = (agg.heartbeats != 0)
         .then(|| start + (u64::from(63 - agg.heartbeats.leading_zeros()) + 1) * params.bucket_ms() - 1);
     judge(params, epoch, Some(agg), serving, last, start + params.epoch_ms - 1)

@@ -347,10 +347,15 @@ impl Node {
     /// Admit a transaction to the mempool after checking chain id, fee and signature. In BFT
     /// mode an admitted transaction is also handed to the gossip hook, for the other validators.
     pub fn submit(&self, tx: Transaction) -> Result<Hash32, SubmitError> {
+        self.submit_with(tx, None)
+    }
+
+    /// [`Node::submit`] with the verdict already computed (see [`Node::admit_with`]).
+    fn submit_with(&self, tx: Transaction, verified: Option<depin_types::Verdict>) -> Result<Hash32, SubmitError> {
         let gossip = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned");
         let copy = gossip.as_ref().map(|_| tx.clone());
         drop(gossip);
-        let result = self.admit(tx);
+        let result = self.admit_with(tx, verified);
         self.inner.metrics.submitted(match &result {
             Ok(_) => "accepted",
             Err(e) => e.code(),
@@ -530,16 +535,7 @@ impl Node {
     /// the ledger's predicates: the node signs it, so only that signature is known good too.
     pub(crate) fn submit_as_node_verified(&self, body: TxBody) -> Result<Hash32, SubmitError> {
         let tx = self.sign_as_node(body)?;
-        let gossip = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned");
-        let copy = gossip.as_ref().map(|_| tx.clone());
-        drop(gossip);
-        let result = self.admit_with(tx, Some(depin_types::Verdict::VALID));
-        if let (Ok(_), Some(tx)) = (&result, copy)
-            && let Some(hook) = self.inner.gossip.lock().expect("invariant: gossip lock is never poisoned").as_ref()
-        {
-            hook(&tx);
-        }
-        result
+        self.submit_with(tx, Some(depin_types::Verdict::VALID))
     }
 
     fn sign_as_node(&self, body: TxBody) -> Result<Transaction, SubmitError> {

@@ -70,7 +70,8 @@ impl Node {
 /// the header and for receipts in the stored record.
 pub const MAX_BLOCK_TX_BYTES: usize = depin_types::limits::MAX_BLOCK_BYTES / 2;
 
-fn now_ms() -> u64 {
+/// This machine's wall clock, ms since the Unix epoch (0 if it reads before 1970).
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 

@@ -646,7 +646,7 @@ pub fn judge(
     let beats = agg.map_or(0, TelemetryEpoch::heartbeat_buckets);
     // The current bucket may still get its heartbeat: do not count it as missed.
     let current_open = now_ms < epoch_start + u64::from(elapsed) * bucket_ms;
-    let judged = if current_open && agg.is_none_or(|a| a.heartbeats & (1 << (elapsed - 1)) == 0) {
+    let judged = if elapsed > 0 && current_open && agg.is_none_or(|a| a.heartbeats & (1 << (elapsed - 1)) == 0) {
         elapsed.saturating_sub(1)
     } else {
         elapsed
