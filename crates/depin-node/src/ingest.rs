@@ -10,7 +10,7 @@
 //! [`ReportCode`]; refusals are also kept per asset for its owner ([`Node::rejections`]).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use depin_crypto::verify_all_parallel;
@@ -115,6 +115,9 @@ pub(crate) struct Ingest {
     /// Accepted reports not yet committed (pending here or in the mempool).
     in_flight: AtomicUsize,
     recent: Mutex<Recent>,
+    /// Bumped by every invalidation: facts read from a snapshot taken before a bump are used
+    /// once and not cached (the block that bumped it may have changed them).
+    generation: AtomicU64,
     /// Held across take, sign and admit: two flushers would otherwise race for the node's
     /// nonce, and a batch put back after a failure would commit after a later one, turning its
     /// accepted reports into `stale_sequence` on the ledger.
@@ -125,6 +128,7 @@ impl Ingest {
     /// Forget the registry facts of `assets` (a block changed them); `None`: of every asset.
     pub(crate) fn invalidate(&self, assets: Option<&[AssetId]>) {
         let mut map = self.assets.lock().expect("invariant: ingest lock is never poisoned");
+        self.generation.fetch_add(1, Ordering::SeqCst);
         match assets {
             Some(ids) => {
                 for id in ids {
@@ -335,6 +339,7 @@ impl Node {
         if let Some(f) = ingest.assets.lock().expect("invariant: ingest lock is never poisoned").get(id).and_then(|e| e.facts.clone()) {
             return Ok(Some(f));
         }
+        let generation = ingest.generation.load(Ordering::SeqCst);
         let snap = self.inner.chain.ledger().snapshot()?;
         let Some(asset): Option<Asset> = snap.typed(&rkey::asset(id))? else { return Ok(None) };
         let (in_service, _) = crate::monitor::in_service(&snap, &asset)?;
@@ -348,7 +353,9 @@ impl Node {
             tokens_micro: burst_micro,
             refilled_ms: now_ms,
         });
-        e.facts = Some(facts.clone());
+        if ingest.generation.load(Ordering::SeqCst) == generation {
+            e.facts = Some(facts.clone());
+        }
         Ok(Some(facts))
     }
 

@@ -461,8 +461,10 @@ impl Node {
             pool.committed(block.txs.iter().zip(&ids).map(|(tx, id)| (*id, tx.content.sender(), tx.content.nonce)), &nonces);
             self.inner.metrics.mempool(pool.len());
         }
-        self.notify_committed(&ids);
+        // Before waking waiters: a client that saw its registry change commit must not get an
+        // answer from the edge's stale facts.
         self.telemetry_after_commit(committed);
+        self.notify_committed(&ids);
         let n_rejected = committed.receipts.iter().filter(|r| !Receipt::applied(r)).count() as u64;
         let n_txs = block.txs.len() as u64;
         let (log_s, apply_s) = (committed.timings.log_append.as_secs_f64(), committed.timings.state_apply.as_secs_f64());
