@@ -1,0 +1,376 @@
+//! Judge one (workload, asset) pair: the filters in funnel order and the cost terms, plus the
+//! per-class indexes that find candidate assets without scanning every asset.
+
+use std::collections::BTreeMap;
+
+use depin_geo::{Cell, grid_distance, grid_distance_approx_m};
+
+use crate::{Asset, CostParams, CostTerms, DIMS, Funnel, Near, Problem, Why, Workload};
+
+/// Funnel stages in order; `Why` of the stage that filtered an asset out.
+pub(crate) const STAGES: [Why; 9] = [
+    Why::NoAssetOfClass,
+    Why::OutsideRegion,
+    Why::TooFar,
+    Why::TierTooLow,
+    Why::UptimeTooLow,
+    Why::NotGreen,
+    Why::MinLeaseTooLong,
+    Why::OverMaxPrice,
+    Why::NoCapacity,
+];
+
+/// The anti-affinity attributes of an asset for one workload (`cell` at the workload's
+/// `distinct_cells_res`; the raw cell when it has no ancestor there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Attrs {
+    pub owner: u64,
+    pub cell: u64,
+    pub energy: u8,
+}
+
+/// The anti-affinity attributes of asset `a` for workload `w`.
+pub(crate) fn attrs(w: &Workload, a: &Asset) -> Attrs {
+    let cell = match w.distinct_cells_res {
+        Some(res) => Cell::try_from(a.cell).ok().and_then(|c| c.parent(res)).map_or(a.cell, Cell::to_u64),
+        None => 0,
+    };
+    Attrs { owner: a.owner, cell, energy: a.energy_source }
+}
+
+/// A workload's inputs decoded once: region cells, the `near` cell, the sorted exclusions.
+pub(crate) struct WorkView<'a> {
+    pub w: &'a Workload,
+    pub regions: Vec<Cell>,
+    pub near: Option<(Option<Cell>, Near)>,
+    pub exclude: Vec<u32>,
+}
+
+impl<'a> WorkView<'a> {
+    pub(crate) fn new(w: &'a Workload) -> Self {
+        let regions = w.regions.iter().filter_map(|&c| Cell::try_from(c).ok()).collect();
+        let near = w.near.map(|n| (Cell::try_from(n.cell).ok(), n));
+        let mut exclude = w.exclude.clone();
+        exclude.sort_unstable();
+        exclude.dedup();
+        WorkView { w, regions, near, exclude }
+    }
+}
+
+/// The price term of a replica of `per` on `a`, saturating.
+pub(crate) fn price_term(a: &Asset, per: &crate::Units) -> u64 {
+    let mut sum: u128 = 0;
+    for d in 0..DIMS {
+        sum = sum.saturating_add(u128::from(a.price[d]) * u128::from(per[d]));
+    }
+    u64::try_from(sum).unwrap_or(u64::MAX)
+}
+
+/// The reliability term of a replica on `a`.
+pub(crate) fn reliability_term(a: &Asset, cost: &CostParams) -> u64 {
+    let missing = 1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000)));
+    missing.saturating_mul(cost.reliability_penalty_per_permille)
+}
+
+/// Approximate metres between two cells at the coarser of their resolutions, `None` when H3
+/// cannot measure.
+pub(crate) fn distance_m(from: Cell, to: Cell) -> Option<u64> {
+    let res = from.resolution().min(to.resolution());
+    let a = from.parent(res)?;
+    let b = to.parent(res)?;
+    let steps = grid_distance(a, b)?;
+    grid_distance_approx_m(steps, res).ok()
+}
+
+/// Whether `free` holds one more `per` in every dimension.
+pub(crate) fn fits(free: &crate::Units, per: &crate::Units) -> bool {
+    (0..DIMS).all(|d| free[d] >= per[d])
+}
+
+/// How many replicas of `per` fit in `free` (capped at `cap`; `cap` when `per` is all zero).
+pub(crate) fn slots(free: &crate::Units, per: &crate::Units, cap: u64) -> u64 {
+    let mut n = cap;
+    for d in 0..DIMS {
+        if per[d] > 0 {
+            n = n.min(free[d] / per[d]);
+        }
+    }
+    n
+}
+
+/// The decoded assets and per-class indexes of a problem.
+pub(crate) struct Index<'p> {
+    pub p: &'p Problem,
+    /// Each asset's cell, when valid.
+    pub cells: Vec<Option<Cell>>,
+    pub classes: BTreeMap<u8, ClassIndex>,
+}
+
+/// The assets of one class, two ways.
+pub(crate) struct ClassIndex {
+    /// Asset indexes ordered by (cell, id, index): the descendants of a region cell at one
+    /// resolution are a contiguous run.
+    pub by_cell: Vec<u32>,
+    /// The distinct resolutions of the class's valid cells.
+    pub resolutions: Vec<u8>,
+    /// Asset indexes ordered by (score, id, index), the score being the cost of the class's
+    /// mean replica without distance.
+    pub by_score: Vec<u32>,
+    /// `floor[i]`: for every dimension, the lowest price among `by_score[i..]`, and (last) the
+    /// lowest missing uptime; `floor[len]` is all `u64::MAX`.
+    pub floor: Vec<[u64; DIMS + 1]>,
+    /// `prefix[i]`: the same minima over `by_score[..i]`; `prefix[0]` is all `u64::MAX`.
+    pub prefix: Vec<[u64; DIMS + 1]>,
+    /// `cum_slots[i]`: mean replicas that fit on `by_score[..i]` (the contention frontier).
+    pub cum_slots: Vec<u64>,
+}
+
+/// The lowest cost a replica of `per` can have on an asset whose prices and missing uptime are
+/// at least `f` (distance counted as 0); `u64::MAX` for an empty set.
+pub(crate) fn floor_cost(f: &[u64; DIMS + 1], per: &crate::Units, cost: &CostParams) -> u64 {
+    if f[DIMS] == u64::MAX {
+        return u64::MAX;
+    }
+    let mut sum: u128 = u128::from(f[DIMS]) * u128::from(cost.reliability_penalty_per_permille);
+    for d in 0..DIMS {
+        sum = sum.saturating_add(u128::from(f[d]) * u128::from(per[d]));
+    }
+    u64::try_from(sum).unwrap_or(u64::MAX)
+}
+
+impl<'p> Index<'p> {
+    pub(crate) fn new(p: &'p Problem) -> Self {
+        let cells: Vec<Option<Cell>> = p.assets.iter().map(|a| Cell::try_from(a.cell).ok()).collect();
+        let mut members: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
+        for (i, a) in p.assets.iter().enumerate() {
+            members.entry(a.class).or_default().push(index_u32(i));
+        }
+        // The mean replica of each class weighs the price dimensions of the score order.
+        let mut mean: BTreeMap<u8, ([u128; DIMS], u128)> = BTreeMap::new();
+        for w in &p.workloads {
+            let m = mean.entry(w.class).or_insert(([0; DIMS], 0));
+            for d in 0..DIMS {
+                m.0[d] += u128::from(w.per_replica[d]);
+            }
+            m.1 += 1;
+        }
+        let mut classes = BTreeMap::new();
+        for (class, list) in members {
+            let mut by_cell = list.clone();
+            by_cell.sort_unstable_by_key(|&i| {
+                let a = &p.assets[i as usize];
+                (a.cell, a.id, i)
+            });
+            let mut resolutions: Vec<u8> =
+                list.iter().filter_map(|&i| cells[i as usize].map(Cell::resolution)).collect();
+            resolutions.sort_unstable();
+            resolutions.dedup();
+            let per = mean.get(&class).map_or([1; DIMS], |(sum, n)| {
+                let mut per = [0u64; DIMS];
+                for d in 0..DIMS {
+                    per[d] = u64::try_from(sum[d] / n).unwrap_or(u64::MAX);
+                }
+                per
+            });
+            let score = |a: &Asset| {
+                u128::from(price_term(a, &per)) + u128::from(reliability_term(a, &p.cost))
+            };
+            let mut by_score = list;
+            by_score.sort_unstable_by_key(|&i| {
+                let a = &p.assets[i as usize];
+                (score(a), a.id, i)
+            });
+            let mut floor = vec![[u64::MAX; DIMS + 1]; by_score.len() + 1];
+            for k in (0..by_score.len()).rev() {
+                let a = &p.assets[by_score[k] as usize];
+                let mut f = floor[k + 1];
+                for d in 0..DIMS {
+                    f[d] = f[d].min(a.price[d]);
+                }
+                f[DIMS] = f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
+                floor[k] = f;
+            }
+            let mut prefix = vec![[u64::MAX; DIMS + 1]; by_score.len() + 1];
+            let mut cum_slots = vec![0u64; by_score.len() + 1];
+            for k in 0..by_score.len() {
+                let a = &p.assets[by_score[k] as usize];
+                let mut f = prefix[k];
+                for d in 0..DIMS {
+                    f[d] = f[d].min(a.price[d]);
+                }
+                f[DIMS] = f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
+                prefix[k + 1] = f;
+                cum_slots[k + 1] = cum_slots[k].saturating_add(slots(&a.free, &per, 1 << 20));
+            }
+            classes.insert(class, ClassIndex { by_cell, resolutions, by_score, floor, prefix, cum_slots });
+        }
+        Index { p, cells, classes }
+    }
+
+    /// Judge asset `ai` for workload `v`: the first filter it fails, or its cost.
+    pub(crate) fn evaluate(&self, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
+        let w = v.w;
+        let a = &self.p.assets[ai as usize];
+        if a.class != w.class || v.exclude.binary_search(&ai).is_ok() {
+            return Err(Why::NoAssetOfClass);
+        }
+        let cell = self.cells[ai as usize];
+        if !v.regions.is_empty() {
+            let inside = cell.is_some_and(|c| v.regions.iter().any(|&r| c.is_within(r)));
+            if !inside {
+                return Err(Why::OutsideRegion);
+            }
+        }
+        let mut distance = 0;
+        if let Some((near_cell, near)) = v.near {
+            let metres = match (near_cell, cell) {
+                (Some(n), Some(c)) => distance_m(n, c),
+                _ => None,
+            };
+            let metres = match metres {
+                Some(m) if near.max_m == 0 || m <= near.max_m => m,
+                None if near.max_m == 0 => crate::UNMEASURED_DISTANCE_M,
+                _ => return Err(Why::TooFar),
+            };
+            let scaled = u128::from(metres) * u128::from(self.p.cost.distance_penalty_per_km) / 1000;
+            distance = u64::try_from(scaled).unwrap_or(u64::MAX);
+        }
+        if a.tier < w.min_tier {
+            return Err(Why::TierTooLow);
+        }
+        if a.uptime_permille < w.min_uptime_permille {
+            return Err(Why::UptimeTooLow);
+        }
+        if w.green_only && !a.green {
+            return Err(Why::NotGreen);
+        }
+        if a.min_lease_epochs > w.duration_epochs {
+            return Err(Why::MinLeaseTooLong);
+        }
+        let price = price_term(a, &w.per_replica);
+        if price > w.max_price {
+            return Err(Why::OverMaxPrice);
+        }
+        if !fits(&a.free, &w.per_replica) {
+            return Err(Why::NoCapacity);
+        }
+        Ok(CostTerms { price, distance, reliability: reliability_term(a, &self.p.cost) })
+    }
+
+    /// The assets of `v`'s class inside its regions (all of the class without regions), in
+    /// index order, deduplicated.
+    pub(crate) fn base_set(&self, v: &WorkView<'_>) -> Vec<u32> {
+        let Some(ci) = self.classes.get(&v.w.class) else { return Vec::new() };
+        if v.w.regions.is_empty() {
+            let mut all = ci.by_cell.clone();
+            all.sort_unstable();
+            return all;
+        }
+        let mut out = Vec::new();
+        for r in &v.regions {
+            for &res in &ci.resolutions {
+                let Some(range) = r.descendant_range(res) else { continue };
+                let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
+                let start = ci.by_cell.partition_point(|&i| self.p.assets[i as usize].cell < lo);
+                let end = ci.by_cell.partition_point(|&i| self.p.assets[i as usize].cell <= hi);
+                out.extend_from_slice(&ci.by_cell[start..end]);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The funnel of `v` over every asset of its class, and the `Why` of the first stage that
+    /// left too few (`None` if every stage left enough).
+    pub(crate) fn funnel(&self, v: &WorkView<'_>, need: u16) -> (Funnel, Option<Why>) {
+        let w = v.w;
+        let mut reached = [0u32; STAGES.len() + 1];
+        let mut passed = Vec::new();
+        if let Some(ci) = self.classes.get(&w.class) {
+            for &ai in &ci.by_cell {
+                let stage = match self.evaluate(v, ai) {
+                    Ok(_) => {
+                        passed.push(ai);
+                        STAGES.len()
+                    }
+                    Err(why) => STAGES.iter().position(|s| *s == why).unwrap_or(0),
+                };
+                // The asset passed every stage before `stage`.
+                for r in reached.iter_mut().take(stage + 1) {
+                    *r += 1;
+                }
+            }
+        }
+        // reached[k]: assets that passed stages 0..k (reached[0] counts the class, minus none).
+        // Stage 0 (class) counts assets that are of the class and not excluded.
+        let counts: Vec<u32> = (0..STAGES.len()).map(|k| reached[k + 1]).collect();
+        let anti = w.has_anti_affinity();
+        let distinct = if anti { self.distinct_groups(v, &passed) } else { counts[8] };
+        let funnel = Funnel {
+            class: counts[0],
+            region: counts[1],
+            distance: counts[2],
+            tier: counts[3],
+            uptime: counts[4],
+            green: counts[5],
+            lease_length: counts[6],
+            price: counts[7],
+            capacity: counts[8],
+            distinct,
+        };
+        let need_assets = if anti { u32::from(need) } else { u32::from(need.min(1)) };
+        let mut why = STAGES.iter().zip(&counts).find(|(_, c)| **c < need_assets).map(|(s, _)| *s);
+        if why.is_none() {
+            if anti {
+                if distinct < u32::from(need) {
+                    why = Some(Why::TooFewDistinct);
+                }
+            } else {
+                let total: u64 = passed
+                    .iter()
+                    .map(|&ai| slots(&self.p.assets[ai as usize].free, &w.per_replica, u64::from(need)))
+                    .fold(0u64, u64::saturating_add);
+                if total < u64::from(need) {
+                    why = Some(Why::NoCapacity);
+                }
+            }
+        }
+        (funnel, why)
+    }
+
+    /// The fewest distinct values, over the requested attributes, among `assets`, with the
+    /// values of the workload's running replicas removed.
+    pub(crate) fn distinct_groups(&self, v: &WorkView<'_>, assets: &[u32]) -> u32 {
+        let w = v.w;
+        let used: Vec<Attrs> = self.placed_attrs(w);
+        let all: Vec<Attrs> = assets.iter().map(|&ai| attrs(w, &self.p.assets[ai as usize])).collect();
+        let mut best = u32::MAX;
+        let mut count = |key: &dyn Fn(&Attrs) -> u64| {
+            let mut vals: Vec<u64> = all.iter().map(key).filter(|k| !used.iter().any(|u| key(u) == *k)).collect();
+            vals.sort_unstable();
+            vals.dedup();
+            best = best.min(u32::try_from(vals.len()).unwrap_or(u32::MAX));
+        };
+        if w.distinct_owners {
+            count(&|x: &Attrs| x.owner);
+        }
+        if w.distinct_cells_res.is_some() {
+            count(&|x: &Attrs| x.cell);
+        }
+        if w.distinct_energy {
+            count(&|x: &Attrs| u64::from(x.energy));
+        }
+        if best == u32::MAX { u32::try_from(assets.len()).unwrap_or(u32::MAX) } else { best }
+    }
+
+    /// The attributes of the workload's running replicas (indexes out of range ignored).
+    pub(crate) fn placed_attrs(&self, w: &Workload) -> Vec<Attrs> {
+        w.placed.iter().filter_map(|&ai| self.p.assets.get(ai as usize)).map(|a| attrs(w, a)).collect()
+    }
+}
+
+/// A `usize` index as `u32` (problems are bounded far below 2^32 entries by the caller).
+pub(crate) fn index_u32(i: usize) -> u32 {
+    u32::try_from(i).expect("invariant: fewer than 2^32 assets and workloads")
+}

@@ -1,0 +1,742 @@
+//! Optimize the placement: candidate pruning, Lagrangian relaxation of capacity, primal repair
+//! in workload order, local improvement; plus the greedy baseline and the lower bound.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use crate::eval::{Attrs, Index, WorkView, attrs, fits, floor_cost, index_u32, slots};
+use crate::select::{clashes, pick};
+use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplaced, Why};
+
+/// Fewest candidates kept per workload (more for many replicas: `3 × replicas`).
+const K_MIN: usize = 8;
+/// A workload whose class-and-region set has at most this many assets has every one of them
+/// judged; larger sets are walked in price-score order from the contention frontier.
+const FULL_SCAN_MAX: usize = 2048;
+/// Assets a truncated walk judges at least, once it has enough candidates.
+const SCAN_MIN: usize = 64;
+/// Subgradient iterations (a fixed budget, so the run time is predictable).
+const ITERATIONS: u32 = 24;
+/// Fractional bits of the fixed-point multipliers λ.
+const FP: u32 = 16;
+/// Fractional bits of the normalized subgradient.
+const GP: u32 = 10;
+/// Local-improvement passes at most.
+const IMPROVE_PASSES: u32 = 4;
+/// Replicas on a full asset an ejection chain tries to move away, at most.
+const EJECT_TRIES: usize = 8;
+
+/// A candidate asset of one workload.
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    asset: u32,
+    id: u64,
+    cost: u64,
+    terms: CostTerms,
+    attrs: Attrs,
+}
+
+/// The problem decoded, with every workload's pruned candidates (sorted by cost, id, index).
+struct Prep<'p> {
+    idx: Index<'p>,
+    views: Vec<WorkView<'p>>,
+    cands: Vec<Cand>,
+    start: Vec<usize>,
+    /// Per workload: a lower bound on the cost of any feasible asset left out of its
+    /// candidates (`u64::MAX`: none left out, the list is exhaustive).
+    floor: Vec<u64>,
+    used: Vec<Vec<Attrs>>,
+    evaluated: u64,
+}
+
+impl<'p> Prep<'p> {
+    fn new(p: &'p Problem) -> Self {
+        let idx = Index::new(p);
+        let views: Vec<WorkView<'p>> = p.workloads.iter().map(WorkView::new).collect();
+        let used = p.workloads.iter().map(|w| idx.placed_attrs(w)).collect();
+        let mut prep = Prep {
+            idx,
+            views: Vec::new(),
+            cands: Vec::new(),
+            start: vec![0],
+            floor: Vec::with_capacity(p.workloads.len()),
+            used,
+            evaluated: 0,
+        };
+        // Replicas already claimed from each class by earlier truncated walks: where the next
+        // walk starts (the cheapest assets are taken by then).
+        let mut demand: BTreeMap<u8, u64> = BTreeMap::new();
+        for v in &views {
+            let floor = prep.candidates(v, &mut demand);
+            prep.floor.push(floor);
+            prep.start.push(prep.cands.len());
+        }
+        prep.views = views;
+        prep
+    }
+
+    fn list(&self, w: usize) -> &[Cand] {
+        &self.cands[self.start[w]..self.start[w + 1]]
+    }
+
+    /// Judge `v`'s assets and append its kept candidates; return its floor.
+    fn candidates(&mut self, v: &WorkView<'_>, demand: &mut BTreeMap<u8, u64>) -> u64 {
+        let w = v.w;
+        let need = usize::from(w.replicas);
+        let Some(ci) = self.idx.classes.get(&w.class) else { return u64::MAX };
+        if need == 0 {
+            return u64::MAX;
+        }
+        let k = K_MIN.max(3 * need);
+        let p = self.idx.p;
+        let mut feasible: Vec<Cand> = Vec::new();
+        let mut floor = u64::MAX;
+        let judge = |ai: u32, feasible: &mut Vec<Cand>, evaluated: &mut u64| {
+            *evaluated += 1;
+            if let Ok(terms) = self.idx.evaluate(v, ai) {
+                let a = &p.assets[ai as usize];
+                feasible.push(Cand { asset: ai, id: a.id, cost: terms.total(), terms, attrs: attrs(w, a) });
+            }
+        };
+        let mut evaluated = 0;
+        if base_len(&self.idx, v) <= FULL_SCAN_MAX {
+            for ai in self.idx.base_set(v) {
+                judge(ai, &mut feasible, &mut evaluated);
+            }
+        } else {
+            let claimed = demand.entry(w.class).or_insert(0);
+            // Start where about half of the earlier demand would have filled the cheapest.
+            let from = ci.cum_slots.partition_point(|&s| s < *claimed / 2).saturating_sub(1);
+            let mut pos = from;
+            let mut scanned = 0;
+            while pos < ci.by_score.len() {
+                judge(ci.by_score[pos], &mut feasible, &mut evaluated);
+                pos += 1;
+                scanned += 1;
+                if scanned >= SCAN_MIN && feasible.len() >= 2 * k && groups(w, &feasible) > need {
+                    break;
+                }
+            }
+            *claimed = claimed.saturating_add(need as u64);
+            floor = floor_cost(&ci.floor[pos], &w.per_replica, &p.cost)
+                .min(floor_cost(&ci.prefix[from], &w.per_replica, &p.cost));
+        }
+        self.evaluated += evaluated;
+        feasible.sort_unstable_by(cand_order);
+        let mut keep = k.min(feasible.len());
+        if w.has_anti_affinity() {
+            while keep < feasible.len() && groups(w, &feasible[..keep]) <= need {
+                keep += 1;
+            }
+        }
+        if let Some(first_dropped) = feasible.get(keep) {
+            floor = floor.min(first_dropped.cost);
+        }
+        self.cands.extend_from_slice(&feasible[..keep]);
+        floor
+    }
+}
+
+/// Candidates by cost, then asset id, then index.
+fn cand_order(a: &Cand, b: &Cand) -> Ordering {
+    (a.cost, a.id, a.asset).cmp(&(b.cost, b.id, b.asset))
+}
+
+/// Upper estimate of the size of `v`'s class-and-region set.
+fn base_len(idx: &Index<'_>, v: &WorkView<'_>) -> usize {
+    let Some(ci) = idx.classes.get(&v.w.class) else { return 0 };
+    if v.w.regions.is_empty() {
+        return ci.by_cell.len();
+    }
+    let mut n = 0;
+    for r in &v.regions {
+        for &res in &ci.resolutions {
+            let Some(range) = r.descendant_range(res) else { continue };
+            let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
+            let s = ci.by_cell.partition_point(|&i| idx.p.assets[i as usize].cell < lo);
+            let e = ci.by_cell.partition_point(|&i| idx.p.assets[i as usize].cell <= hi);
+            n += e - s;
+        }
+    }
+    n
+}
+
+/// The fewest distinct values over `w`'s requested attributes among `cands` (their count
+/// without anti-affinity).
+fn groups(w: &crate::Workload, cands: &[Cand]) -> usize {
+    let mut best = cands.len();
+    let mut count = |key: fn(&Attrs) -> u64| {
+        let mut vals: Vec<u64> = cands.iter().map(|c| key(&c.attrs)).collect();
+        vals.sort_unstable();
+        vals.dedup();
+        best = best.min(vals.len());
+    };
+    if w.distinct_owners {
+        count(|x| x.owner);
+    }
+    if w.distinct_cells_res.is_some() {
+        count(|x| x.cell);
+    }
+    if w.distinct_energy {
+        count(|x| u64::from(x.energy));
+    }
+    best
+}
+
+/// Per-asset, per-dimension multipliers in fixed point (`FP` fractional bits), credits per unit.
+type Lambda = Vec<Units>;
+
+/// The reduced cost of a replica of `per` on candidate `c`, in fixed point.
+fn reduced(c: &Cand, per: &Units, lambda: Option<&Lambda>) -> u128 {
+    let mut rc = u128::from(c.cost) << FP;
+    if let Some(l) = lambda {
+        let l = &l[c.asset as usize];
+        for d in 0..DIMS {
+            rc += u128::from(l[d]) * u128::from(per[d]);
+        }
+    }
+    rc
+}
+
+/// `w`'s candidates ordered by reduced cost (ties: id, index), as positions in its list.
+fn ordered(list: &[Cand], per: &Units, lambda: Option<&Lambda>) -> Vec<(u128, u32)> {
+    let mut order: Vec<(u128, u32)> =
+        list.iter().enumerate().map(|(i, c)| (reduced(c, per, lambda), index_u32(i))).collect();
+    if lambda.is_some() {
+        order.sort_unstable_by(|a, b| {
+            let (ca, cb) = (&list[a.1 as usize], &list[b.1 as usize]);
+            (a.0, ca.id, ca.asset).cmp(&(b.0, cb.id, cb.asset))
+        });
+    }
+    order
+}
+
+/// The least reduced cost of `need` replicas of an anti-affinity workload `w` over `order` plus
+/// a repeatable virtual asset at `floor`, keeping one anti-affinity attribute at a time (each is
+/// a valid bound; the largest is returned); `None` when fewer than `need` can be formed.
+fn workload_bound(
+    w: &crate::Workload,
+    list: &[Cand],
+    order: &[(u128, u32)],
+    used: &[Attrs],
+    floor: u64,
+) -> Option<u128> {
+    let need = u64::from(w.replicas);
+    let floor_fp = (floor != u64::MAX).then(|| u128::from(floor) << FP);
+    let finish = |mut sum: u128, taken: u64| -> Option<u128> {
+        if taken < need {
+            sum += floor_fp? * u128::from(need - taken);
+        }
+        Some(sum)
+    };
+    let mut best: Option<u128> = Some(0);
+    let mut each = |key: fn(&Attrs) -> u64| {
+        let mut seen: Vec<u64> = used.iter().map(key).collect();
+        let (mut sum, mut taken) = (0u128, 0u64);
+        for &(rc, i) in order {
+            if taken == need || floor_fp.is_some_and(|f| rc > f) {
+                break;
+            }
+            let g = key(&list[i as usize].attrs);
+            if seen.contains(&g) {
+                continue;
+            }
+            seen.push(g);
+            sum += rc;
+            taken += 1;
+        }
+        let b = finish(sum, taken);
+        best = match (best, b) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            _ => None,
+        };
+    };
+    if w.distinct_owners {
+        each(|x| x.owner);
+    }
+    if w.distinct_cells_res.is_some() {
+        each(|x| x.cell);
+    }
+    if w.distinct_energy {
+        each(|x| u64::from(x.energy));
+    }
+    best
+}
+
+/// The Lagrangian dual: multipliers, the best bound found and the multipliers that gave it.
+struct Dual {
+    lambda: Lambda,
+    best: Option<u128>,
+    best_lambda: Lambda,
+    iterations: u32,
+}
+
+/// Projected subgradient (Polyak steps towards `target`) on the capacity multipliers.
+fn lagrange(prep: &Prep<'_>, target: Option<u128>) -> Dual {
+    let p = prep.idx.p;
+    let n_assets = p.assets.len();
+    let mut lambda: Lambda = vec![[0; DIMS]; n_assets];
+    // Mean replica size per dimension: normalizes the subgradient to "replicas".
+    let mut norm = [0u128; DIMS];
+    let mut n_w = 0u128;
+    for w in &p.workloads {
+        if w.replicas > 0 {
+            for d in 0..DIMS {
+                norm[d] += u128::from(w.per_replica[d]);
+            }
+            n_w += 1;
+        }
+    }
+    for v in &mut norm {
+        *v = if n_w == 0 { 0 } else { (*v / n_w).max(1) };
+    }
+    let mut best: Option<u128> = None;
+    let mut best_lambda = lambda.clone();
+    let mut theta_permille: i128 = 1000;
+    let mut stale = 0;
+    let mut usage: Vec<[u128; DIMS]> = vec![[0; DIMS]; n_assets];
+    let mut iterations = 0;
+    let mut all_bounded = true;
+    for _ in 0..ITERATIONS {
+        iterations += 1;
+        for u in &mut usage {
+            *u = [0; DIMS];
+        }
+        // Workloads that cannot be bounded (too few feasible assets) still steer λ through
+        // their choices, but then no bound is reported.
+        let mut sum_fp: u128 = 0;
+        let mut bounded = true;
+        for (wi, v) in prep.views.iter().enumerate() {
+            let w = v.w;
+            if w.replicas == 0 {
+                continue;
+            }
+            let list = prep.list(wi);
+            let order = ordered(list, &w.per_replica, Some(&lambda));
+            let bound = workload_bound_free(prep, w, list, &order, &prep.used[wi], prep.floor[wi]);
+            match bound {
+                Some(b) => sum_fp = sum_fp.saturating_add(b),
+                None => bounded = false,
+            }
+            let chosen = pick(
+                w,
+                &prep.used[wi],
+                order.iter().map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
+                w.replicas,
+                |ai| slots(&p.assets[ai as usize].free, &w.per_replica, u64::from(w.replicas)),
+            );
+            for ai in chosen {
+                let u = &mut usage[ai as usize];
+                for d in 0..DIMS {
+                    u[d] += u128::from(w.per_replica[d]);
+                }
+            }
+        }
+        let mut paid: u128 = 0;
+        for (l, a) in lambda.iter().zip(&p.assets) {
+            for d in 0..DIMS {
+                paid = paid.saturating_add(u128::from(l[d]) * u128::from(a.free[d]));
+            }
+        }
+        all_bounded &= bounded;
+        let value = sum_fp.saturating_sub(paid) >> FP;
+        if best.is_none_or(|b| value > b) {
+            best = Some(value);
+            best_lambda.clone_from(&lambda);
+            stale = 0;
+        } else {
+            stale += 1;
+            if stale >= 3 {
+                theta_permille = (theta_permille / 2).max(1);
+                stale = 0;
+            }
+        }
+        // Normalized subgradient ĝ = (usage − free) / mean size, projected at λ = 0.
+        let mut norm2: i128 = 0;
+        let mut grads: Vec<(u32, usize, i128)> = Vec::new();
+        for (ai, (u, a)) in usage.iter().zip(&p.assets).enumerate() {
+            for d in 0..DIMS {
+                let g = i128::try_from(u[d]).unwrap_or(i128::MAX / 4) - i128::from(a.free[d]);
+                if g > 0 || (g < 0 && lambda[ai][d] > 0) {
+                    let g_hat = (g << GP) / i128::try_from(norm[d]).unwrap_or(1);
+                    let g_hat = g_hat.clamp(-(1 << 40), 1 << 40);
+                    if g_hat != 0 {
+                        norm2 = norm2.saturating_add(g_hat * g_hat);
+                        grads.push((index_u32(ai), d, g_hat));
+                    }
+                }
+            }
+        }
+        if norm2 == 0 {
+            break; // the relaxed choice is feasible: λ is optimal
+        }
+        let goal = target.map_or(value + value / 10 + 1, |t| t.max(value + 1));
+        let gap = i128::try_from(goal - value).unwrap_or(i128::MAX >> 64);
+        for (ai, d, g_hat) in grads {
+            // Δλ_d = θ·gap·ĝ/‖ĝ‖² / mean_d, in fixed point (see the unit note in the ADR).
+            let num = theta_permille * gap * g_hat;
+            let den = 1000 * norm2 / (1 << GP) * i128::try_from(norm[d]).unwrap_or(1);
+            let delta = (num.saturating_mul(1 << FP)) / den.max(1);
+            let l = &mut lambda[ai as usize][d];
+            let next = (i128::from(*l) + delta).clamp(0, i128::from(u64::MAX));
+            *l = u64::try_from(next).unwrap_or(u64::MAX);
+        }
+    }
+    Dual { lambda, best: if all_bounded { best } else { None }, best_lambda, iterations }
+}
+
+/// [`workload_bound`] with the assets' real free capacity for the no-anti-affinity case.
+fn workload_bound_free(
+    prep: &Prep<'_>,
+    w: &crate::Workload,
+    list: &[Cand],
+    order: &[(u128, u32)],
+    used: &[Attrs],
+    floor: u64,
+) -> Option<u128> {
+    if w.has_anti_affinity() {
+        return workload_bound(w, list, order, used, floor);
+    }
+    let p = prep.idx.p;
+    let need = u64::from(w.replicas);
+    let floor_fp = (floor != u64::MAX).then(|| u128::from(floor) << FP);
+    let (mut sum, mut taken) = (0u128, 0u64);
+    for &(rc, i) in order {
+        if taken == need || floor_fp.is_some_and(|f| rc > f) {
+            break;
+        }
+        let c = &list[i as usize];
+        let n = slots(&p.assets[c.asset as usize].free, &w.per_replica, need - taken);
+        sum += rc * u128::from(n);
+        taken += n;
+    }
+    if taken < need {
+        sum += floor_fp? * u128::from(need - taken);
+    }
+    Some(sum)
+}
+
+/// Replicas chosen per workload (asset, cost terms) and the capacity left.
+#[derive(Clone)]
+struct Assign {
+    chosen: Vec<Vec<(u32, CostTerms)>>,
+    residual: Vec<Units>,
+    fallbacks: u32,
+}
+
+impl Assign {
+    fn cost(&self) -> u128 {
+        self.chosen.iter().flatten().map(|(_, t)| u128::from(t.total())).sum()
+    }
+
+    /// True if `self` is better: more placed lexicographically in workload order, then cheaper.
+    fn better_than(&self, other: &Assign) -> bool {
+        for (a, b) in self.chosen.iter().zip(&other.chosen) {
+            match a.len().cmp(&b.len()) {
+                Ordering::Greater => return true,
+                Ordering::Less => return false,
+                Ordering::Equal => {}
+            }
+        }
+        self.cost() < other.cost()
+    }
+}
+
+/// Every feasible asset of `v` (a full judge of its class-and-region set), sorted.
+fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
+    let p = prep.idx.p;
+    let mut out: Vec<Cand> = prep
+        .idx
+        .base_set(v)
+        .into_iter()
+        .filter_map(|ai| {
+            let terms = prep.idx.evaluate(v, ai).ok()?;
+            let a = &p.assets[ai as usize];
+            Some(Cand { asset: ai, id: a.id, cost: terms.total(), terms, attrs: attrs(v.w, a) })
+        })
+        .collect();
+    out.sort_unstable_by(cand_order);
+    out
+}
+
+/// Place workloads in order, each on its best set under the reduced costs that fits the
+/// remaining capacity; a workload short of room in its candidates gets a full scan.
+fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
+    let p = prep.idx.p;
+    let mut residual: Vec<Units> = p.assets.iter().map(|a| a.free).collect();
+    let mut chosen_all = Vec::with_capacity(p.workloads.len());
+    let mut fallbacks = 0;
+    for (wi, v) in prep.views.iter().enumerate() {
+        let w = v.w;
+        let need = w.replicas;
+        let list = prep.list(wi);
+        let order = ordered(list, &w.per_replica, lambda);
+        let per = w.per_replica;
+        let room = |residual: &[Units], ai: u32| slots(&residual[ai as usize], &per, u64::from(need));
+        let mut picked: Vec<(u32, CostTerms)> = pick(
+            w,
+            &prep.used[wi],
+            order.iter().map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
+            need,
+            |ai| room(&residual, ai),
+        )
+        .into_iter()
+        .map(|ai| (ai, terms_of(list, ai)))
+        .collect();
+        if picked.len() < usize::from(need) && prep.floor[wi] != u64::MAX {
+            fallbacks += 1;
+            let full = full_candidates(prep, v);
+            let order = ordered(&full, &per, lambda);
+            let again: Vec<(u32, CostTerms)> = pick(
+                w,
+                &prep.used[wi],
+                order.iter().map(|&(_, i)| (full[i as usize].asset, full[i as usize].attrs)),
+                need,
+                |ai| room(&residual, ai),
+            )
+            .into_iter()
+            .map(|ai| (ai, terms_of(&full, ai)))
+            .collect();
+            if again.len() > picked.len() {
+                picked = again;
+            }
+        }
+        if w.all_or_nothing && picked.len() < usize::from(need) {
+            picked.clear();
+        }
+        for (ai, _) in &picked {
+            let r = &mut residual[*ai as usize];
+            for d in 0..DIMS {
+                r[d] -= per[d];
+            }
+        }
+        chosen_all.push(picked);
+    }
+    Assign { chosen: chosen_all, residual, fallbacks }
+}
+
+/// The terms of asset `ai` in a candidate list (it is there: it was picked from it).
+fn terms_of(list: &[Cand], ai: u32) -> CostTerms {
+    list.iter().find(|c| c.asset == ai).map(|c| c.terms).expect("invariant: picked from this list")
+}
+
+/// Lower the cost without changing how many replicas each workload has: move a replica to a
+/// cheaper candidate with room, or make room there by moving one other replica away (an
+/// ejection chain of two) when the pair's cost falls.
+fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
+    let p = prep.idx.p;
+    let mut on_asset: Vec<Vec<u32>> = vec![Vec::new(); p.assets.len()];
+    for (wi, list) in a.chosen.iter().enumerate() {
+        for (ai, _) in list {
+            on_asset[*ai as usize].push(index_u32(wi));
+        }
+    }
+    let mut moves = 0;
+    for _ in 0..IMPROVE_PASSES {
+        let mut improved = false;
+        for wi in 0..a.chosen.len() {
+            let w = &p.workloads[wi];
+            let per = w.per_replica;
+            for r in 0..a.chosen[wi].len() {
+                let (cur, cur_terms) = a.chosen[wi][r];
+                let cur_cost = cur_terms.total();
+                let others = other_attrs(prep, a, wi, r);
+                for c in prep.list(wi) {
+                    if c.cost >= cur_cost {
+                        break;
+                    }
+                    if c.asset == cur || clashes(w, &others, &c.attrs) {
+                        continue;
+                    }
+                    if fits(&a.residual[c.asset as usize], &per) {
+                        relocate(a, &mut on_asset, wi, r, c.asset, c.terms, &per);
+                        moves += 1;
+                        improved = true;
+                        break;
+                    }
+                    if eject(prep, a, &mut on_asset, wi, r, c) {
+                        moves += 1;
+                        improved = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    moves
+}
+
+/// The attributes of workload `wi`'s running replicas and its chosen ones except the `r`-th.
+fn other_attrs(prep: &Prep<'_>, a: &Assign, wi: usize, r: usize) -> Vec<Attrs> {
+    let p = prep.idx.p;
+    let w = &p.workloads[wi];
+    let mut out = prep.used[wi].clone();
+    if w.has_anti_affinity() {
+        for (k, (ai, _)) in a.chosen[wi].iter().enumerate() {
+            if k != r {
+                out.push(attrs(w, &p.assets[*ai as usize]));
+            }
+        }
+    }
+    out
+}
+
+/// Move workload `wi`'s `r`-th replica to asset `to`.
+fn relocate(a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, r: usize, to: u32, terms: CostTerms, per: &Units) {
+    let from = a.chosen[wi][r].0;
+    for d in 0..DIMS {
+        a.residual[from as usize][d] += per[d];
+        a.residual[to as usize][d] -= per[d];
+    }
+    a.chosen[wi][r] = (to, terms);
+    let w32 = index_u32(wi);
+    let list = &mut on_asset[from as usize];
+    if let Some(pos) = list.iter().position(|&x| x == w32) {
+        list.swap_remove(pos);
+    }
+    on_asset[to as usize].push(w32);
+}
+
+/// Try to put workload `wi`'s `r`-th replica on the full candidate `target` by moving one
+/// replica of another workload from there to that workload's cheapest other candidate, if the
+/// two moves together lower the cost. Applies it and returns true on success.
+fn eject(prep: &Prep<'_>, a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, r: usize, target: &Cand) -> bool {
+    let p = prep.idx.p;
+    let w1 = &p.workloads[wi];
+    let per1 = w1.per_replica;
+    let (from1, terms1) = a.chosen[wi][r];
+    let gain1 = terms1.total() - target.cost; // > 0: target is cheaper
+    let b = target.asset as usize;
+    let mut tried = 0;
+    let mut occupants = on_asset[b].clone();
+    occupants.sort_unstable();
+    occupants.dedup();
+    for w2i in occupants {
+        let w2i = w2i as usize;
+        if w2i == wi || tried >= EJECT_TRIES {
+            continue;
+        }
+        tried += 1;
+        let w2 = &p.workloads[w2i];
+        let per2 = w2.per_replica;
+        let mut room_b = a.residual[b];
+        for d in 0..DIMS {
+            room_b[d] += per2[d];
+        }
+        if !fits(&room_b, &per1) {
+            continue;
+        }
+        let Some(r2) = a.chosen[w2i].iter().position(|(ai, _)| *ai as usize == b) else { continue };
+        let cost2 = a.chosen[w2i][r2].1.total();
+        let others2 = other_attrs(prep, a, w2i, r2);
+        for c in prep.list(w2i) {
+            // The pair must get cheaper: c.cost − cost2 < gain1.
+            if c.cost >= cost2.saturating_add(gain1) {
+                break;
+            }
+            if c.asset as usize == b || clashes(w2, &others2, &c.attrs) {
+                continue;
+            }
+            let mut room_c = a.residual[c.asset as usize];
+            if c.asset == from1 {
+                for d in 0..DIMS {
+                    room_c[d] += per1[d];
+                }
+            }
+            if !fits(&room_c, &per2) {
+                continue;
+            }
+            relocate(a, on_asset, w2i, r2, c.asset, c.terms, &per2);
+            relocate(a, on_asset, wi, r, target.asset, target.terms, &per1);
+            return true;
+        }
+    }
+    false
+}
+
+/// Turn an assignment into a [`Solution`], with the reasons of the workloads left short.
+fn finish(prep: &Prep<'_>, a: &Assign, mut stats: Stats) -> Solution {
+    let p = prep.idx.p;
+    let mut placements = Vec::new();
+    let mut unplaced = Vec::new();
+    for (wi, v) in prep.views.iter().enumerate() {
+        let got = &a.chosen[wi];
+        for (ai, terms) in got {
+            placements.push(Placement { workload: index_u32(wi), asset: *ai, terms: *terms });
+        }
+        let need = v.w.replicas;
+        if got.len() < usize::from(need) {
+            let (funnel, why) = prep.idx.funnel(v, need);
+            let why = why.unwrap_or_else(|| {
+                // Every stage left enough: does it fit alone, on the free capacity?
+                let full = full_candidates(prep, v);
+                let n = pick(
+                    v.w,
+                    &prep.used[wi],
+                    full.iter().map(|c| (c.asset, c.attrs)),
+                    need,
+                    |ai| slots(&p.assets[ai as usize].free, &v.w.per_replica, u64::from(need)),
+                )
+                .len();
+                if n >= usize::from(need) { Why::TakenByCheaper } else { Why::TooFewDistinct }
+            });
+            let placed = u16::try_from(got.len()).expect("invariant: at most `replicas` placed");
+            unplaced.push(Unplaced { workload: index_u32(wi), placed, why, funnel });
+        }
+    }
+    placements.sort_unstable();
+    let total_cost = placements.iter().map(|pl| u128::from(pl.terms.total())).sum();
+    stats.candidates = prep.cands.len() as u64;
+    stats.evaluated = prep.evaluated;
+    stats.fallbacks = a.fallbacks;
+    Solution { placements, unplaced, total_cost, stats }
+}
+
+/// Whether `a` places every replica of every workload.
+fn complete(prep: &Prep<'_>, a: &Assign) -> bool {
+    a.chosen.iter().zip(&prep.views).all(|(c, v)| c.len() == usize::from(v.w.replicas))
+}
+
+/// Allocate: the optimizer (see the crate documentation for the method and the objective).
+#[must_use]
+pub fn solve(p: &Problem) -> Solution {
+    let prep = Prep::new(p);
+    let mut best = primal(&prep, None);
+    let target = complete(&prep, &best).then(|| best.cost());
+    let dual = lagrange(&prep, target);
+    for lambda in [&dual.best_lambda, &dual.lambda] {
+        let mut candidate = primal(&prep, Some(lambda));
+        candidate.fallbacks += best.fallbacks;
+        if candidate.better_than(&best) {
+            best = candidate;
+        }
+    }
+    let moves = improve(&prep, &mut best);
+    let stats = Stats { iterations: dual.iterations, moves, bound: dual.best, ..Stats::default() };
+    finish(&prep, &best, stats)
+}
+
+/// The baseline: workloads in order, each on its cheapest feasible assets that still have
+/// room (over the same pruned candidates as [`solve`], with the same full-scan fallback).
+#[must_use]
+pub fn greedy(p: &Problem) -> Solution {
+    let prep = Prep::new(p);
+    let a = primal(&prep, None);
+    finish(&prep, &a, Stats::default())
+}
+
+/// A lower bound on the cost of any solution that places every replica of every workload:
+/// the best Lagrangian value found (capacity relaxed with multipliers λ ≥ 0; anti-affinity
+/// relaxed to one attribute at a time; each workload's pruned-out assets replaced by a
+/// repeatable virtual asset at the floor of their costs). `None` when some workload has too
+/// few feasible assets to form its replicas, or no bound could be formed.
+#[must_use]
+pub fn lower_bound(p: &Problem) -> Option<u128> {
+    let prep = Prep::new(p);
+    let start = primal(&prep, None);
+    let target = complete(&prep, &start).then(|| start.cost());
+    lagrange(&prep, target).best
+}
