@@ -32,10 +32,17 @@ pub(crate) struct Attrs {
 /// The anti-affinity attributes of asset `a` for workload `w`.
 pub(crate) fn attrs(w: &Workload, a: &Asset) -> Attrs {
     let cell = match w.distinct_cells_res {
-        Some(res) => Cell::try_from(a.cell).ok().and_then(|c| c.parent(res)).map_or(a.cell, Cell::to_u64),
+        Some(res) => Cell::try_from(a.cell)
+            .ok()
+            .and_then(|c| c.parent(res))
+            .map_or(a.cell, Cell::to_u64),
         None => 0,
     };
-    Attrs { owner: a.owner, cell, energy: a.energy_source }
+    Attrs {
+        owner: a.owner,
+        cell,
+        energy: a.energy_source,
+    }
 }
 
 /// A workload's inputs decoded once: region cells, the `near` cell, the sorted exclusions.
@@ -48,12 +55,21 @@ pub(crate) struct WorkView<'a> {
 
 impl<'a> WorkView<'a> {
     pub(crate) fn new(w: &'a Workload) -> Self {
-        let regions = w.regions.iter().filter_map(|&c| Cell::try_from(c).ok()).collect();
+        let regions = w
+            .regions
+            .iter()
+            .filter_map(|&c| Cell::try_from(c).ok())
+            .collect();
         let near = w.near.map(|n| (Cell::try_from(n.cell).ok(), n));
         let mut exclude = w.exclude.clone();
         exclude.sort_unstable();
         exclude.dedup();
-        WorkView { w, regions, near, exclude }
+        WorkView {
+            w,
+            regions,
+            near,
+            exclude,
+        }
     }
 }
 
@@ -140,7 +156,11 @@ pub(crate) fn floor_cost(f: &[u64; DIMS + 1], per: &crate::Units, cost: &CostPar
 
 impl<'p> Index<'p> {
     pub(crate) fn new(p: &'p Problem) -> Self {
-        let cells: Vec<Option<Cell>> = p.assets.iter().map(|a| Cell::try_from(a.cell).ok()).collect();
+        let cells: Vec<Option<Cell>> = p
+            .assets
+            .iter()
+            .map(|a| Cell::try_from(a.cell).ok())
+            .collect();
         let mut members: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
         for (i, a) in p.assets.iter().enumerate() {
             members.entry(a.class).or_default().push(index_u32(i));
@@ -161,8 +181,10 @@ impl<'p> Index<'p> {
                 let a = &p.assets[i as usize];
                 (a.cell, a.id, i)
             });
-            let mut resolutions: Vec<u8> =
-                list.iter().filter_map(|&i| cells[i as usize].map(Cell::resolution)).collect();
+            let mut resolutions: Vec<u8> = list
+                .iter()
+                .filter_map(|&i| cells[i as usize].map(Cell::resolution))
+                .collect();
             resolutions.sort_unstable();
             resolutions.dedup();
             let per = mean.get(&class).map_or([1; DIMS], |(sum, n)| {
@@ -187,7 +209,8 @@ impl<'p> Index<'p> {
                 for d in 0..DIMS {
                     f[d] = f[d].min(a.price[d]);
                 }
-                f[DIMS] = f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
+                f[DIMS] =
+                    f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
                 floor[k] = f;
             }
             let mut prefix = vec![[u64::MAX; DIMS + 1]; by_score.len() + 1];
@@ -198,69 +221,97 @@ impl<'p> Index<'p> {
                 for d in 0..DIMS {
                     f[d] = f[d].min(a.price[d]);
                 }
-                f[DIMS] = f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
+                f[DIMS] =
+                    f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
                 prefix[k + 1] = f;
                 cum_slots[k + 1] = cum_slots[k].saturating_add(slots(&a.free, &per, 1 << 20));
             }
-            classes.insert(class, ClassIndex { by_cell, resolutions, by_score, floor, prefix, cum_slots });
+            classes.insert(
+                class,
+                ClassIndex {
+                    by_cell,
+                    resolutions,
+                    by_score,
+                    floor,
+                    prefix,
+                    cum_slots,
+                },
+            );
         }
         Index { p, cells, classes }
     }
 
     /// Judge asset `ai` for workload `v`: the first filter it fails, or its cost.
     pub(crate) fn evaluate(&self, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
-        let w = v.w;
-        let a = &self.p.assets[ai as usize];
-        if a.class != w.class || v.exclude.binary_search(&ai).is_ok() {
-            return Err(Why::NoAssetOfClass);
-        }
-        let cell = self.cells[ai as usize];
-        if !v.regions.is_empty() {
-            let inside = cell.is_some_and(|c| v.regions.iter().any(|&r| c.is_within(r)));
-            if !inside {
-                return Err(Why::OutsideRegion);
-            }
-        }
-        let mut distance = 0;
-        if let Some((near_cell, near)) = v.near {
-            let metres = match (near_cell, cell) {
-                (Some(n), Some(c)) => distance_m(n, c),
-                _ => None,
-            };
-            let metres = match metres {
-                Some(m) if near.max_m == 0 || m <= near.max_m => m,
-                None if near.max_m == 0 => crate::UNMEASURED_DISTANCE_M,
-                _ => return Err(Why::TooFar),
-            };
-            let scaled = u128::from(metres) * u128::from(self.p.cost.distance_penalty_per_km) / 1000;
-            distance = u64::try_from(scaled).unwrap_or(u64::MAX);
-        }
-        if a.tier < w.min_tier {
-            return Err(Why::TierTooLow);
-        }
-        if a.uptime_permille < w.min_uptime_permille {
-            return Err(Why::UptimeTooLow);
-        }
-        if w.green_only && !a.green {
-            return Err(Why::NotGreen);
-        }
-        if a.min_lease_epochs > w.duration_epochs {
-            return Err(Why::MinLeaseTooLong);
-        }
-        let price = price_term(a, &w.per_replica);
-        if price > w.max_price {
-            return Err(Why::OverMaxPrice);
-        }
-        if !fits(&a.free, &w.per_replica) {
-            return Err(Why::NoCapacity);
-        }
-        Ok(CostTerms { price, distance, reliability: reliability_term(a, &self.p.cost) })
+        judge_with(self.p, self.cells[ai as usize], v, ai)
     }
+}
 
+/// Judge asset `ai` (whose decoded cell is `cell`) for workload `v`.
+pub(crate) fn judge_with(
+    p: &Problem,
+    cell: Option<Cell>,
+    v: &WorkView<'_>,
+    ai: u32,
+) -> Result<CostTerms, Why> {
+    let w = v.w;
+    let a = &p.assets[ai as usize];
+    if a.class != w.class || v.exclude.binary_search(&ai).is_ok() {
+        return Err(Why::NoAssetOfClass);
+    }
+    if !v.regions.is_empty() {
+        let inside = cell.is_some_and(|c| v.regions.iter().any(|&r| c.is_within(r)));
+        if !inside {
+            return Err(Why::OutsideRegion);
+        }
+    }
+    let mut distance = 0;
+    if let Some((near_cell, near)) = v.near {
+        let metres = match (near_cell, cell) {
+            (Some(n), Some(c)) => distance_m(n, c),
+            _ => None,
+        };
+        let metres = match metres {
+            Some(m) if near.max_m == 0 || m <= near.max_m => m,
+            None if near.max_m == 0 => crate::UNMEASURED_DISTANCE_M,
+            _ => return Err(Why::TooFar),
+        };
+        let scaled = u128::from(metres) * u128::from(p.cost.distance_penalty_per_km) / 1000;
+        distance = u64::try_from(scaled).unwrap_or(u64::MAX);
+    }
+    if a.tier < w.min_tier {
+        return Err(Why::TierTooLow);
+    }
+    if a.uptime_permille < w.min_uptime_permille {
+        return Err(Why::UptimeTooLow);
+    }
+    if w.green_only && !a.green {
+        return Err(Why::NotGreen);
+    }
+    if a.min_lease_epochs > w.duration_epochs {
+        return Err(Why::MinLeaseTooLong);
+    }
+    let price = price_term(a, &w.per_replica);
+    if price > w.max_price {
+        return Err(Why::OverMaxPrice);
+    }
+    if !fits(&a.free, &w.per_replica) {
+        return Err(Why::NoCapacity);
+    }
+    Ok(CostTerms {
+        price,
+        distance,
+        reliability: reliability_term(a, &p.cost),
+    })
+}
+
+impl Index<'_> {
     /// The assets of `v`'s class inside its regions (all of the class without regions), in
     /// index order, deduplicated.
     pub(crate) fn base_set(&self, v: &WorkView<'_>) -> Vec<u32> {
-        let Some(ci) = self.classes.get(&v.w.class) else { return Vec::new() };
+        let Some(ci) = self.classes.get(&v.w.class) else {
+            return Vec::new();
+        };
         if v.w.regions.is_empty() {
             let mut all = ci.by_cell.clone();
             all.sort_unstable();
@@ -269,10 +320,16 @@ impl<'p> Index<'p> {
         let mut out = Vec::new();
         for r in &v.regions {
             for &res in &ci.resolutions {
-                let Some(range) = r.descendant_range(res) else { continue };
+                let Some(range) = r.descendant_range(res) else {
+                    continue;
+                };
                 let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
-                let start = ci.by_cell.partition_point(|&i| self.p.assets[i as usize].cell < lo);
-                let end = ci.by_cell.partition_point(|&i| self.p.assets[i as usize].cell <= hi);
+                let start = ci
+                    .by_cell
+                    .partition_point(|&i| self.p.assets[i as usize].cell < lo);
+                let end = ci
+                    .by_cell
+                    .partition_point(|&i| self.p.assets[i as usize].cell <= hi);
                 out.extend_from_slice(&ci.by_cell[start..end]);
             }
         }
@@ -306,7 +363,11 @@ impl<'p> Index<'p> {
         // Stage 0 (class) counts assets that are of the class and not excluded.
         let counts: Vec<u32> = (0..STAGES.len()).map(|k| reached[k + 1]).collect();
         let anti = w.has_anti_affinity();
-        let distinct = if anti { self.distinct_groups(v, &passed) } else { counts[8] };
+        let distinct = if anti {
+            self.distinct_groups(v, &passed)
+        } else {
+            counts[8]
+        };
         let funnel = Funnel {
             class: counts[0],
             region: counts[1],
@@ -319,8 +380,16 @@ impl<'p> Index<'p> {
             capacity: counts[8],
             distinct,
         };
-        let need_assets = if anti { u32::from(need) } else { u32::from(need.min(1)) };
-        let mut why = STAGES.iter().zip(&counts).find(|(_, c)| **c < need_assets).map(|(s, _)| *s);
+        let need_assets = if anti {
+            u32::from(need)
+        } else {
+            u32::from(need.min(1))
+        };
+        let mut why = STAGES
+            .iter()
+            .zip(&counts)
+            .find(|(_, c)| **c < need_assets)
+            .map(|(s, _)| *s);
         if why.is_none() {
             if anti {
                 if distinct < u32::from(need) {
@@ -329,7 +398,13 @@ impl<'p> Index<'p> {
             } else {
                 let total: u64 = passed
                     .iter()
-                    .map(|&ai| slots(&self.p.assets[ai as usize].free, &w.per_replica, u64::from(need)))
+                    .map(|&ai| {
+                        slots(
+                            &self.p.assets[ai as usize].free,
+                            &w.per_replica,
+                            u64::from(need),
+                        )
+                    })
                     .fold(0u64, u64::saturating_add);
                 if total < u64::from(need) {
                     why = Some(Why::NoCapacity);
@@ -344,10 +419,17 @@ impl<'p> Index<'p> {
     pub(crate) fn distinct_groups(&self, v: &WorkView<'_>, assets: &[u32]) -> u32 {
         let w = v.w;
         let used: Vec<Attrs> = self.placed_attrs(w);
-        let all: Vec<Attrs> = assets.iter().map(|&ai| attrs(w, &self.p.assets[ai as usize])).collect();
+        let all: Vec<Attrs> = assets
+            .iter()
+            .map(|&ai| attrs(w, &self.p.assets[ai as usize]))
+            .collect();
         let mut best = u32::MAX;
         let mut count = |key: &dyn Fn(&Attrs) -> u64| {
-            let mut vals: Vec<u64> = all.iter().map(key).filter(|k| !used.iter().any(|u| key(u) == *k)).collect();
+            let mut vals: Vec<u64> = all
+                .iter()
+                .map(key)
+                .filter(|k| !used.iter().any(|u| key(u) == *k))
+                .collect();
             vals.sort_unstable();
             vals.dedup();
             best = best.min(u32::try_from(vals.len()).unwrap_or(u32::MAX));
@@ -361,16 +443,38 @@ impl<'p> Index<'p> {
         if w.distinct_energy {
             count(&|x: &Attrs| u64::from(x.energy));
         }
-        if best == u32::MAX { u32::try_from(assets.len()).unwrap_or(u32::MAX) } else { best }
+        if best == u32::MAX {
+            u32::try_from(assets.len()).unwrap_or(u32::MAX)
+        } else {
+            best
+        }
     }
 
     /// The attributes of the workload's running replicas (indexes out of range ignored).
     pub(crate) fn placed_attrs(&self, w: &Workload) -> Vec<Attrs> {
-        w.placed.iter().filter_map(|&ai| self.p.assets.get(ai as usize)).map(|a| attrs(w, a)).collect()
+        w.placed
+            .iter()
+            .filter_map(|&ai| self.p.assets.get(ai as usize))
+            .map(|a| attrs(w, a))
+            .collect()
     }
 }
 
 /// A `usize` index as `u32` (problems are bounded far below 2^32 entries by the caller).
 pub(crate) fn index_u32(i: usize) -> u32 {
     u32::try_from(i).expect("invariant: fewer than 2^32 assets and workloads")
+}
+
+/// Judge one pair: the first filter asset `asset` fails for workload `workload`, in funnel
+/// order (anti-affinity aside), or the cost terms of one replica there. For "why not this
+/// asset" questions and tests; allocation itself judges pairs through its indexes.
+///
+/// # Panics
+///
+/// When an index is out of range (a programmer error).
+#[must_use]
+pub fn judge(p: &Problem, workload: u32, asset: u32) -> Result<CostTerms, Why> {
+    let v = WorkView::new(&p.workloads[workload as usize]);
+    let cell = Cell::try_from(p.assets[asset as usize].cell).ok();
+    judge_with(p, cell, &v, asset)
 }

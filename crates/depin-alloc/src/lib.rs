@@ -57,6 +57,7 @@ mod select;
 mod solver;
 
 pub use check::check;
+pub use eval::judge;
 pub use solver::{greedy, lower_bound, solve};
 
 /// Resource dimensions; their meaning (CPU, memory, bandwidth, storage, …) is set per asset
@@ -193,7 +194,9 @@ impl CostTerms {
     /// The sum of the terms, saturating at `u64::MAX`.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.price.saturating_add(self.distance).saturating_add(self.reliability)
+        self.price
+            .saturating_add(self.distance)
+            .saturating_add(self.reliability)
     }
 }
 
@@ -276,9 +279,13 @@ impl Why {
     #[must_use]
     pub fn describe(&self) -> &'static str {
         match self {
-            Why::NoAssetOfClass => "not enough assets of the requested class (excluded assets not counted)",
+            Why::NoAssetOfClass => {
+                "not enough assets of the requested class (excluded assets not counted)"
+            }
             Why::OutsideRegion => "not enough assets of the class inside the requested regions",
-            Why::TooFar => "not enough assets within the maximum distance of the requested location",
+            Why::TooFar => {
+                "not enough assets within the maximum distance of the requested location"
+            }
             Why::TierTooLow => "not enough assets with the required attestation tier",
             Why::UptimeTooLow => "not enough assets with the required recent uptime",
             Why::NotGreen => "not enough assets running on green energy",

@@ -34,7 +34,15 @@ impl SampleSpec {
     /// A problem of `assets` × `workloads` with ample capacity.
     #[must_use]
     pub fn new(seed: u64, assets: usize, workloads: usize) -> Self {
-        SampleSpec { seed, assets, workloads, classes: 4, metros: 8, owners: 1 + assets as u64 / 20, capacity_unit: 300 }
+        SampleSpec {
+            seed,
+            assets,
+            workloads,
+            classes: 4,
+            metros: 8,
+            owners: 1 + assets as u64 / 20,
+            capacity_unit: 300,
+        }
     }
 }
 
@@ -139,7 +147,10 @@ pub fn problem(spec: &SampleSpec) -> Problem {
             50..70 => vec![cell_in(&mut rng, m, METRO_RES + 1)],
             70..90 => {
                 let other = rng.below(u64::from(metros)) as u8;
-                vec![cell_in(&mut rng, m, METRO_RES), cell_in(&mut rng, other, METRO_RES)]
+                vec![
+                    cell_in(&mut rng, m, METRO_RES),
+                    cell_in(&mut rng, other, METRO_RES),
+                ]
             }
             _ => Vec::new(),
         };
@@ -155,7 +166,11 @@ pub fn problem(spec: &SampleSpec) -> Problem {
             per_replica,
             replicas,
             placed: Vec::new(),
-            exclude: if rng.chance(50) { vec![rng.below(spec.assets.max(1) as u64) as u32] } else { Vec::new() },
+            exclude: if rng.chance(50) {
+                vec![rng.below(spec.assets.max(1) as u64) as u32]
+            } else {
+                Vec::new()
+            },
             regions,
             near,
             distinct_owners: rng.chance(400),
@@ -165,13 +180,20 @@ pub fn problem(spec: &SampleSpec) -> Problem {
             min_uptime_permille: if rng.chance(200) { 950 } else { 0 },
             green_only: rng.chance(100),
             duration_epochs: 30,
-            max_price: if rng.chance(100) { typical * 2 } else { u64::MAX },
+            max_price: if rng.chance(100) {
+                typical * 2
+            } else {
+                u64::MAX
+            },
             all_or_nothing: rng.chance(800),
         });
     }
     Problem {
         assets,
         workloads,
-        cost: CostParams { distance_penalty_per_km: 20, reliability_penalty_per_permille: 5 },
+        cost: CostParams {
+            distance_penalty_per_km: 20,
+            reliability_penalty_per_permille: 5,
+        },
     }
 }

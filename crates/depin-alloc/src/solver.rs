@@ -83,7 +83,9 @@ impl<'p> Prep<'p> {
     fn candidates(&mut self, v: &WorkView<'_>, demand: &mut BTreeMap<u8, u64>) -> u64 {
         let w = v.w;
         let need = usize::from(w.replicas);
-        let Some(ci) = self.idx.classes.get(&w.class) else { return u64::MAX };
+        let Some(ci) = self.idx.classes.get(&w.class) else {
+            return u64::MAX;
+        };
         if need == 0 {
             return u64::MAX;
         }
@@ -95,7 +97,13 @@ impl<'p> Prep<'p> {
             *evaluated += 1;
             if let Ok(terms) = self.idx.evaluate(v, ai) {
                 let a = &p.assets[ai as usize];
-                feasible.push(Cand { asset: ai, id: a.id, cost: terms.total(), terms, attrs: attrs(w, a) });
+                feasible.push(Cand {
+                    asset: ai,
+                    id: a.id,
+                    cost: terms.total(),
+                    terms,
+                    attrs: attrs(w, a),
+                });
             }
         };
         let mut evaluated = 0;
@@ -106,7 +114,10 @@ impl<'p> Prep<'p> {
         } else {
             let claimed = demand.entry(w.class).or_insert(0);
             // Start where about half of the earlier demand would have filled the cheapest.
-            let from = ci.cum_slots.partition_point(|&s| s < *claimed / 2).saturating_sub(1);
+            let from = ci
+                .cum_slots
+                .partition_point(|&s| s < *claimed / 2)
+                .saturating_sub(1);
             let mut pos = from;
             let mut scanned = 0;
             while pos < ci.by_score.len() {
@@ -118,8 +129,11 @@ impl<'p> Prep<'p> {
                 }
             }
             *claimed = claimed.saturating_add(need as u64);
-            floor = floor_cost(&ci.floor[pos], &w.per_replica, &p.cost)
-                .min(floor_cost(&ci.prefix[from], &w.per_replica, &p.cost));
+            floor = floor_cost(&ci.floor[pos], &w.per_replica, &p.cost).min(floor_cost(
+                &ci.prefix[from],
+                &w.per_replica,
+                &p.cost,
+            ));
         }
         self.evaluated += evaluated;
         feasible.sort_unstable_by(cand_order);
@@ -144,17 +158,25 @@ fn cand_order(a: &Cand, b: &Cand) -> Ordering {
 
 /// Upper estimate of the size of `v`'s class-and-region set.
 fn base_len(idx: &Index<'_>, v: &WorkView<'_>) -> usize {
-    let Some(ci) = idx.classes.get(&v.w.class) else { return 0 };
+    let Some(ci) = idx.classes.get(&v.w.class) else {
+        return 0;
+    };
     if v.w.regions.is_empty() {
         return ci.by_cell.len();
     }
     let mut n = 0;
     for r in &v.regions {
         for &res in &ci.resolutions {
-            let Some(range) = r.descendant_range(res) else { continue };
+            let Some(range) = r.descendant_range(res) else {
+                continue;
+            };
             let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
-            let s = ci.by_cell.partition_point(|&i| idx.p.assets[i as usize].cell < lo);
-            let e = ci.by_cell.partition_point(|&i| idx.p.assets[i as usize].cell <= hi);
+            let s = ci
+                .by_cell
+                .partition_point(|&i| idx.p.assets[i as usize].cell < lo);
+            let e = ci
+                .by_cell
+                .partition_point(|&i| idx.p.assets[i as usize].cell <= hi);
             n += e - s;
         }
     }
@@ -200,8 +222,11 @@ fn reduced(c: &Cand, per: &Units, lambda: Option<&Lambda>) -> u128 {
 
 /// `w`'s candidates ordered by reduced cost (ties: id, index), as positions in its list.
 fn ordered(list: &[Cand], per: &Units, lambda: Option<&Lambda>) -> Vec<(u128, u32)> {
-    let mut order: Vec<(u128, u32)> =
-        list.iter().enumerate().map(|(i, c)| (reduced(c, per, lambda), index_u32(i))).collect();
+    let mut order: Vec<(u128, u32)> = list
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (reduced(c, per, lambda), index_u32(i)))
+        .collect();
     if lambda.is_some() {
         order.sort_unstable_by(|a, b| {
             let (ca, cb) = (&list[a.1 as usize], &list[b.1 as usize]);
@@ -321,9 +346,17 @@ fn lagrange(prep: &Prep<'_>, target: Option<u128>) -> Dual {
             let chosen = pick(
                 w,
                 &prep.used[wi],
-                order.iter().map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
+                order
+                    .iter()
+                    .map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
                 w.replicas,
-                |ai| slots(&p.assets[ai as usize].free, &w.per_replica, u64::from(w.replicas)),
+                |ai| {
+                    slots(
+                        &p.assets[ai as usize].free,
+                        &w.per_replica,
+                        u64::from(w.replicas),
+                    )
+                },
             );
             for ai in chosen {
                 let u = &mut usage[ai as usize];
@@ -382,7 +415,12 @@ fn lagrange(prep: &Prep<'_>, target: Option<u128>) -> Dual {
             *l = u64::try_from(next).unwrap_or(u64::MAX);
         }
     }
-    Dual { lambda, best: if all_bounded { best } else { None }, best_lambda, iterations }
+    Dual {
+        lambda,
+        best: if all_bounded { best } else { None },
+        best_lambda,
+        iterations,
+    }
 }
 
 /// [`workload_bound`] with the assets' real free capacity for the no-anti-affinity case.
@@ -406,7 +444,11 @@ fn workload_bound_free(
             break;
         }
         let c = &list[i as usize];
-        let n = slots(&p.assets[c.asset as usize].free, &w.per_replica, need - taken);
+        let n = slots(
+            &p.assets[c.asset as usize].free,
+            &w.per_replica,
+            need - taken,
+        );
         sum += rc * u128::from(n);
         taken += n;
     }
@@ -426,7 +468,11 @@ struct Assign {
 
 impl Assign {
     fn cost(&self) -> u128 {
-        self.chosen.iter().flatten().map(|(_, t)| u128::from(t.total())).sum()
+        self.chosen
+            .iter()
+            .flatten()
+            .map(|(_, t)| u128::from(t.total()))
+            .sum()
     }
 
     /// True if `self` is better: more placed lexicographically in workload order, then cheaper.
@@ -452,7 +498,13 @@ fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
         .filter_map(|ai| {
             let terms = prep.idx.evaluate(v, ai).ok()?;
             let a = &p.assets[ai as usize];
-            Some(Cand { asset: ai, id: a.id, cost: terms.total(), terms, attrs: attrs(v.w, a) })
+            Some(Cand {
+                asset: ai,
+                id: a.id,
+                cost: terms.total(),
+                terms,
+                attrs: attrs(v.w, a),
+            })
         })
         .collect();
     out.sort_unstable_by(cand_order);
@@ -472,11 +524,14 @@ fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
         let list = prep.list(wi);
         let order = ordered(list, &w.per_replica, lambda);
         let per = w.per_replica;
-        let room = |residual: &[Units], ai: u32| slots(&residual[ai as usize], &per, u64::from(need));
+        let room =
+            |residual: &[Units], ai: u32| slots(&residual[ai as usize], &per, u64::from(need));
         let mut picked: Vec<(u32, CostTerms)> = pick(
             w,
             &prep.used[wi],
-            order.iter().map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
+            order
+                .iter()
+                .map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
             need,
             |ai| room(&residual, ai),
         )
@@ -490,7 +545,9 @@ fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
             let again: Vec<(u32, CostTerms)> = pick(
                 w,
                 &prep.used[wi],
-                order.iter().map(|&(_, i)| (full[i as usize].asset, full[i as usize].attrs)),
+                order
+                    .iter()
+                    .map(|&(_, i)| (full[i as usize].asset, full[i as usize].attrs)),
                 need,
                 |ai| room(&residual, ai),
             )
@@ -512,12 +569,19 @@ fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
         }
         chosen_all.push(picked);
     }
-    Assign { chosen: chosen_all, residual, fallbacks }
+    Assign {
+        chosen: chosen_all,
+        residual,
+        fallbacks,
+    }
 }
 
 /// The terms of asset `ai` in a candidate list (it is there: it was picked from it).
 fn terms_of(list: &[Cand], ai: u32) -> CostTerms {
-    list.iter().find(|c| c.asset == ai).map(|c| c.terms).expect("invariant: picked from this list")
+    list.iter()
+        .find(|c| c.asset == ai)
+        .map(|c| c.terms)
+        .expect("invariant: picked from this list")
 }
 
 /// Lower the cost without changing how many replicas each workload has: move a replica to a
@@ -585,10 +649,39 @@ fn other_attrs(prep: &Prep<'_>, a: &Assign, wi: usize, r: usize) -> Vec<Attrs> {
 }
 
 /// Move workload `wi`'s `r`-th replica to asset `to`.
-fn relocate(a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, r: usize, to: u32, terms: CostTerms, per: &Units) {
+fn relocate(
+    a: &mut Assign,
+    on_asset: &mut [Vec<u32>],
+    wi: usize,
+    r: usize,
+    to: u32,
+    terms: CostTerms,
+    per: &Units,
+) {
+    release(a, a.chosen[wi][r].0, per);
+    occupy(a, on_asset, wi, r, to, terms, per);
+}
+
+/// Give `per` back to asset `ai`'s residual capacity.
+fn release(a: &mut Assign, ai: u32, per: &Units) {
+    for d in 0..DIMS {
+        a.residual[ai as usize][d] += per[d];
+    }
+}
+
+/// Move workload `wi`'s `r`-th replica (its old place already released) to `to`, taking `per`
+/// from it.
+fn occupy(
+    a: &mut Assign,
+    on_asset: &mut [Vec<u32>],
+    wi: usize,
+    r: usize,
+    to: u32,
+    terms: CostTerms,
+    per: &Units,
+) {
     let from = a.chosen[wi][r].0;
     for d in 0..DIMS {
-        a.residual[from as usize][d] += per[d];
         a.residual[to as usize][d] -= per[d];
     }
     a.chosen[wi][r] = (to, terms);
@@ -603,7 +696,14 @@ fn relocate(a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, r: usize, to: 
 /// Try to put workload `wi`'s `r`-th replica on the full candidate `target` by moving one
 /// replica of another workload from there to that workload's cheapest other candidate, if the
 /// two moves together lower the cost. Applies it and returns true on success.
-fn eject(prep: &Prep<'_>, a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, r: usize, target: &Cand) -> bool {
+fn eject(
+    prep: &Prep<'_>,
+    a: &mut Assign,
+    on_asset: &mut [Vec<u32>],
+    wi: usize,
+    r: usize,
+    target: &Cand,
+) -> bool {
     let p = prep.idx.p;
     let w1 = &p.workloads[wi];
     let per1 = w1.per_replica;
@@ -629,7 +729,9 @@ fn eject(prep: &Prep<'_>, a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, 
         if !fits(&room_b, &per1) {
             continue;
         }
-        let Some(r2) = a.chosen[w2i].iter().position(|(ai, _)| *ai as usize == b) else { continue };
+        let Some(r2) = a.chosen[w2i].iter().position(|(ai, _)| *ai as usize == b) else {
+            continue;
+        };
         let cost2 = a.chosen[w2i][r2].1.total();
         let others2 = other_attrs(prep, a, w2i, r2);
         for c in prep.list(w2i) {
@@ -649,8 +751,10 @@ fn eject(prep: &Prep<'_>, a: &mut Assign, on_asset: &mut [Vec<u32>], wi: usize, 
             if !fits(&room_c, &per2) {
                 continue;
             }
-            relocate(a, on_asset, w2i, r2, c.asset, c.terms, &per2);
-            relocate(a, on_asset, wi, r, target.asset, target.terms, &per1);
+            release(a, b as u32, &per2);
+            release(a, from1, &per1);
+            occupy(a, on_asset, w2i, r2, c.asset, c.terms, &per2);
+            occupy(a, on_asset, wi, r, target.asset, target.terms, &per1);
             return true;
         }
     }
@@ -665,7 +769,11 @@ fn finish(prep: &Prep<'_>, a: &Assign, mut stats: Stats) -> Solution {
     for (wi, v) in prep.views.iter().enumerate() {
         let got = &a.chosen[wi];
         for (ai, terms) in got {
-            placements.push(Placement { workload: index_u32(wi), asset: *ai, terms: *terms });
+            placements.push(Placement {
+                workload: index_u32(wi),
+                asset: *ai,
+                terms: *terms,
+            });
         }
         let need = v.w.replicas;
         if got.len() < usize::from(need) {
@@ -678,26 +786,52 @@ fn finish(prep: &Prep<'_>, a: &Assign, mut stats: Stats) -> Solution {
                     &prep.used[wi],
                     full.iter().map(|c| (c.asset, c.attrs)),
                     need,
-                    |ai| slots(&p.assets[ai as usize].free, &v.w.per_replica, u64::from(need)),
+                    |ai| {
+                        slots(
+                            &p.assets[ai as usize].free,
+                            &v.w.per_replica,
+                            u64::from(need),
+                        )
+                    },
                 )
                 .len();
-                if n >= usize::from(need) { Why::TakenByCheaper } else { Why::TooFewDistinct }
+                if n >= usize::from(need) {
+                    Why::TakenByCheaper
+                } else {
+                    Why::TooFewDistinct
+                }
             });
             let placed = u16::try_from(got.len()).expect("invariant: at most `replicas` placed");
-            unplaced.push(Unplaced { workload: index_u32(wi), placed, why, funnel });
+            unplaced.push(Unplaced {
+                workload: index_u32(wi),
+                placed,
+                why,
+                funnel,
+            });
         }
     }
     placements.sort_unstable();
-    let total_cost = placements.iter().map(|pl| u128::from(pl.terms.total())).sum();
+    let total_cost = placements
+        .iter()
+        .map(|pl| u128::from(pl.terms.total()))
+        .sum();
     stats.candidates = prep.cands.len() as u64;
     stats.evaluated = prep.evaluated;
     stats.fallbacks = a.fallbacks;
-    Solution { placements, unplaced, total_cost, stats }
+    Solution {
+        placements,
+        unplaced,
+        total_cost,
+        stats,
+    }
 }
 
 /// Whether `a` places every replica of every workload.
 fn complete(prep: &Prep<'_>, a: &Assign) -> bool {
-    a.chosen.iter().zip(&prep.views).all(|(c, v)| c.len() == usize::from(v.w.replicas))
+    a.chosen
+        .iter()
+        .zip(&prep.views)
+        .all(|(c, v)| c.len() == usize::from(v.w.replicas))
 }
 
 /// Allocate: the optimizer (see the crate documentation for the method and the objective).
@@ -715,7 +849,12 @@ pub fn solve(p: &Problem) -> Solution {
         }
     }
     let moves = improve(&prep, &mut best);
-    let stats = Stats { iterations: dual.iterations, moves, bound: dual.best, ..Stats::default() };
+    let stats = Stats {
+        iterations: dual.iterations,
+        moves,
+        bound: dual.best,
+        ..Stats::default()
+    };
     finish(&prep, &best, stats)
 }
 
