@@ -24,16 +24,23 @@ fn options(p: &Problem, wi: usize) -> Vec<(u128, Vec<u32>)> {
         if stack.len() == usize::from(w.replicas) {
             let assets: Vec<u32> = stack.iter().map(|&i| feasible[i].0).collect();
             if w.has_anti_affinity() {
-                let all: Vec<&depin_alloc::Asset> =
-                    assets.iter().chain(&w.placed).map(|&a| &p.assets[a as usize]).collect();
+                let all: Vec<&depin_alloc::Asset> = assets
+                    .iter()
+                    .chain(&w.placed)
+                    .map(|&a| &p.assets[a as usize])
+                    .collect();
                 for (i, x) in all.iter().enumerate() {
                     for y in &all[i + 1..] {
                         let cell = |a: &depin_alloc::Asset, r: u8| {
-                            depin_geo::Cell::try_from(a.cell).ok().and_then(|c| c.parent(r)).map(|c| c.to_u64())
+                            depin_geo::Cell::try_from(a.cell)
+                                .ok()
+                                .and_then(|c| c.parent(r))
+                                .map(|c| c.to_u64())
                         };
                         if (w.distinct_owners && x.owner == y.owner)
                             || (w.distinct_energy && x.energy_source == y.energy_source)
-                            || w.distinct_cells_res.is_some_and(|r| cell(x, r) == cell(y, r))
+                            || w.distinct_cells_res
+                                .is_some_and(|r| cell(x, r) == cell(y, r))
                         {
                             return;
                         }
@@ -49,7 +56,10 @@ fn options(p: &Problem, wi: usize) -> Vec<(u128, Vec<u32>)> {
                     }
                 }
             }
-            out.push((stack.iter().map(|&i| u128::from(feasible[i].1)).sum(), assets));
+            out.push((
+                stack.iter().map(|&i| u128::from(feasible[i].1)).sum(),
+                assets,
+            ));
             return;
         }
         // With anti-affinity an asset appears once; without, combinations with repetition.
@@ -126,7 +136,8 @@ fn exact(p: &Problem) -> Option<u128> {
 
 #[test]
 fn solve_is_near_the_exact_optimum_and_the_bound_below_it() {
-    let (mut n, mut sum_s, mut sum_x, mut worst_permille, mut missed) = (0, 0u128, 0u128, 1000u128, 0);
+    let (mut n, mut sum_s, mut sum_x, mut worst_permille, mut missed) =
+        (0, 0u128, 0u128, 1000u128, 0);
     let mut lb_sum = 0u128;
     for seed in 0..1000 {
         let spec = SampleSpec {
@@ -150,7 +161,11 @@ fn solve_is_near_the_exact_optimum_and_the_bound_below_it() {
             missed += 1; // the heuristic left a workload out although all fit
             continue;
         }
-        assert!(opt <= s.total_cost, "seed {seed}: solve {} below the optimum {opt}", s.total_cost);
+        assert!(
+            opt <= s.total_cost,
+            "seed {seed}: solve {} below the optimum {opt}",
+            s.total_cost
+        );
         n += 1;
         sum_s += s.total_cost;
         sum_x += opt;
@@ -166,6 +181,12 @@ fn solve_is_near_the_exact_optimum_and_the_bound_below_it() {
         lb_sum * 1000 / sum_x.max(1)
     );
     assert!(n >= 100, "enough feasible instances");
-    assert!(sum_s * 1000 <= sum_x * 1030, "solve within 3% of the optimum in aggregate");
-    assert!(missed * 5 <= n, "solve places every workload on at least 80% of the instances where all fit");
+    assert!(
+        sum_s * 1000 <= sum_x * 1030,
+        "solve within 3% of the optimum in aggregate"
+    );
+    assert!(
+        missed * 5 <= n,
+        "solve places every workload on at least 80% of the instances where all fit"
+    );
 }

@@ -4,8 +4,23 @@ use depin_alloc::sample::{SampleSpec, problem};
 use depin_alloc::{DIMS, Problem, Solution, check, greedy, lower_bound, solve};
 use proptest::prelude::*;
 
-fn spec(seed: u64, assets: usize, workloads: usize, unit: u64, classes: u8, metros: u8) -> SampleSpec {
-    SampleSpec { seed, assets, workloads, classes, metros, owners: 1 + assets as u64 / 4, capacity_unit: unit }
+fn spec(
+    seed: u64,
+    assets: usize,
+    workloads: usize,
+    unit: u64,
+    classes: u8,
+    metros: u8,
+) -> SampleSpec {
+    SampleSpec {
+        seed,
+        assets,
+        workloads,
+        classes,
+        metros,
+        owners: 1 + assets as u64 / 4,
+        capacity_unit: unit,
+    }
 }
 
 /// Replicas placed per workload, in workload order.
@@ -35,15 +50,22 @@ fn independent_checks(p: &Problem, s: &Solution) {
     }
     for (w, got) in p.workloads.iter().zip(&by_w) {
         if w.distinct_owners {
-            let mut owners: Vec<u64> =
-                got.iter().chain(&w.placed).map(|&a| p.assets[a as usize].owner).collect();
+            let mut owners: Vec<u64> = got
+                .iter()
+                .chain(&w.placed)
+                .map(|&a| p.assets[a as usize].owner)
+                .collect();
             let n = owners.len();
             owners.sort_unstable();
             owners.dedup();
             assert_eq!(owners.len(), n, "two replicas share an owner");
         }
         if w.distinct_energy {
-            let mut e: Vec<u8> = got.iter().chain(&w.placed).map(|&a| p.assets[a as usize].energy_source).collect();
+            let mut e: Vec<u8> = got
+                .iter()
+                .chain(&w.placed)
+                .map(|&a| p.assets[a as usize].energy_source)
+                .collect();
             let n = e.len();
             e.sort_unstable();
             e.dedup();
@@ -145,5 +167,8 @@ fn solve_costs_less_than_greedy_in_aggregate() {
         mean / 1000,
         mean % 1000
     );
-    assert!(sum_s < sum_g, "solve must cost less than greedy in aggregate");
+    assert!(
+        sum_s < sum_g,
+        "solve must cost less than greedy in aggregate"
+    );
 }
