@@ -6,6 +6,11 @@
 //! by replaying the log if a crash leaves it behind.
 
 pub mod authstate;
+pub mod retention;
 mod store;
 
-pub use store::{CommitTimings, Head, Ledger, LedgerError, StateAt, StateSnapshot, TxLocation, CHECKPOINT_BLOCKS, CHECKPOINT_TXS};
+pub use retention::{LoggedBlock, LoggedTx, PruneStep, PrunedTx};
+pub use store::{
+    CommitTimings, Head, Ledger, LedgerError, StateAt, StateSnapshot, TxLocation, CHECKPOINT_BLOCKS, CHECKPOINT_TXS,
+    PRUNE_CHUNK_BLOCKS, PRUNE_CHUNK_BYTES,
+};

@@ -21,10 +21,14 @@ use depin_types::{Block, Genesis, Hash32, Receipt};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::authstate::{AuthState, AuthStateError, JmtStaged, JmtState, StateProof, ValuesTable};
+use crate::retention::{LoggedBlock, PruneStep, PrunedRecord, PRUNED_FORMAT};
 
 /// Log: height → encoded [`StoredBlock`].
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
-/// Log: `genesis_id`, `genesis_head`.
+/// Log: height → encoded [`PrunedRecord`], for blocks whose telemetry retention pruned (the
+/// height is then absent from `blocks`; docs/adr/0018).
+const PRUNED_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("pruned_blocks");
+/// Log: `genesis_id`, `genesis_head`, `pruned_through` (retention's cursor, u64 LE).
 const LOG_META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// State: transaction id → (height, index).
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
@@ -33,6 +37,12 @@ const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("t
 pub const CHECKPOINT_BLOCKS: u64 = 64;
 /// …or this many transactions, whichever comes first; this bounds replay after a crash.
 pub const CHECKPOINT_TXS: u64 = 100_000;
+
+/// Most heights one pruning step looks at (one write transaction of the log, during which
+/// block appends wait)…
+pub const PRUNE_CHUNK_BLOCKS: u64 = 64;
+/// …or this many bytes of stored blocks read, whichever comes first.
+pub const PRUNE_CHUNK_BYTES: usize = 8 << 20;
 
 /// A block with its receipts, as stored in the log.
 #[derive(BorshSerialize, BorshDeserialize)]
@@ -115,6 +125,16 @@ pub enum LedgerError {
     /// The state machine's storage read failed.
     #[error(transparent)]
     Fault(#[from] StorageFault),
+    /// The block's telemetry transactions were pruned by retention, so it cannot be
+    /// re-executed. Not a fault of this ledger: replaying from genesis needs an archive node.
+    #[error(
+        "the telemetry of block {height} was pruned by retention ([telemetry] retain_epochs); \
+         re-executing it needs the block log of an archive node (retain_epochs = 0)"
+    )]
+    Pruned {
+        /// The block.
+        height: u64,
+    },
 }
 
 macro_rules! storage_from {
@@ -145,6 +165,11 @@ pub struct Ledger {
     durable: bool,
     blocks_since_checkpoint: AtomicU64,
     txs_since_checkpoint: AtomicU64,
+    /// Height of the last block applied to the state (durably or not).
+    applied_height: AtomicU64,
+    /// Height the state is durably at: what a crash would leave (the last checkpoint). Never
+    /// above the truth; retention prunes nothing above it.
+    durable_height: AtomicU64,
 }
 
 /// A consistent read view of the derived state (a redb read transaction).
@@ -225,7 +250,13 @@ impl Ledger {
             durable,
             blocks_since_checkpoint: AtomicU64::new(0),
             txs_since_checkpoint: AtomicU64::new(0),
+            applied_height: AtomicU64::new(0),
+            durable_height: AtomicU64::new(0),
         };
+        // What is on disk at open is durable: a crash loses only uncheckpointed commits.
+        let at_open = ledger.state_version()?.unwrap_or(0);
+        ledger.applied_height.store(at_open, Ordering::Relaxed);
+        ledger.durable_height.store(at_open, Ordering::Relaxed);
         match ledger.log_meta("genesis_id")? {
             Some(stored) => {
                 let stored =
@@ -258,6 +289,7 @@ impl Ledger {
             wtxn.set_durability(Durability::None)?;
         }
         wtxn.open_table(BLOCKS)?;
+        wtxn.open_table(PRUNED_BLOCKS)?;
         {
             let mut meta = wtxn.open_table(LOG_META)?;
             let head = Head { height: 0, block_id: genesis.id(), state_root: root, timestamp_ms: genesis.genesis_time_ms };
@@ -280,6 +312,8 @@ impl Ledger {
         wtxn.open_table(TX_INDEX)?;
         self.auth.commit(&wtxn, staged)?;
         wtxn.commit()?;
+        self.applied_height.store(0, Ordering::Relaxed);
+        self.durable_height.store(0, Ordering::Relaxed);
         Ok(root)
     }
 
@@ -310,13 +344,14 @@ impl Ledger {
         borsh::from_slice(&bytes).map_err(|e| LedgerError::Corrupt(format!("genesis head: {e}")))
     }
 
-    /// The state root a logged block (or genesis, at 0) says the state has after it.
+    /// The state root a logged block (or genesis, at 0) says the state has after it (pruned
+    /// blocks keep their header).
     pub fn root_at(&self, height: u64) -> Result<Hash32, LedgerError> {
         if height == 0 {
             return Ok(self.genesis_head()?.state_root);
         }
-        self.block(height)?
-            .map(|b| b.header.state_root)
+        self.header(height)?
+            .map(|h| h.state_root)
             .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))
     }
 
@@ -414,23 +449,42 @@ impl Ledger {
         }
         self.auth.commit(&wtxn, staged)?;
         wtxn.commit()?;
+        self.applied_height.store(height, Ordering::Relaxed);
         if checkpoint {
+            self.durable_height.fetch_max(height, Ordering::Relaxed);
             self.blocks_since_checkpoint.store(0, Ordering::Relaxed);
             self.txs_since_checkpoint.store(0, Ordering::Relaxed);
         }
         Ok(())
     }
 
-    /// Make the derived state durable now (on clean shutdown; after a repair).
+    /// Make the derived state durable now (on clean shutdown; after a repair; before a
+    /// retention pass).
     pub fn checkpoint(&self) -> Result<(), LedgerError> {
         if !self.durable {
             return Ok(());
         }
         let wtxn = self.state.begin_write()?;
+        // Read while holding the state's only writer: every height stored in `applied_height`
+        // by now was committed before this transaction began, so this commit makes it durable
+        // (a height committed but not yet stored is simply under-counted).
+        let applied = self.applied_height.load(Ordering::Relaxed);
         wtxn.commit()?;
+        self.durable_height.fetch_max(applied, Ordering::Relaxed);
         self.blocks_since_checkpoint.store(0, Ordering::Relaxed);
         self.txs_since_checkpoint.store(0, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The height the state is durably at: the state a crash would leave, from which the log
+    /// is replayed on the next open. Without durability (scratch ledgers) nothing survives a
+    /// crash anyway, so it is the applied height.
+    pub fn durable_state_height(&self) -> u64 {
+        if self.durable {
+            self.durable_height.load(Ordering::Relaxed)
+        } else {
+            self.applied_height.load(Ordering::Relaxed)
+        }
     }
 
     /// The height the derived state is at (`None` if it is empty, e.g. lost).
@@ -447,22 +501,48 @@ impl Ledger {
         self.auth.clear(&wtxn)?;
         wtxn.delete_table(TX_INDEX)?;
         wtxn.commit()?;
+        self.applied_height.store(0, Ordering::Relaxed);
+        self.durable_height.store(0, Ordering::Relaxed);
         Ok(())
     }
 
-    /// The block at `height` (1-based; genesis has no block).
+    /// The whole block at `height` (1-based; genesis has no block). `None` if there is none
+    /// **or retention pruned its telemetry**: a block with transactions missing is never
+    /// returned as a [`Block`]. [`Ledger::logged_block`] tells the two apart and shows a
+    /// pruned block; [`Ledger::header`] reads any block's header. (Absent rather than an error
+    /// so that a peer asking about an old height cannot turn it into a node fault.)
     pub fn block(&self, height: u64) -> Result<Option<Block>, LedgerError> {
         Ok(self.stored(height)?.map(|s| s.block))
     }
 
-    /// The receipts of the block at `height`.
+    /// The receipts of the block at `height`, whole or pruned (retention keeps receipts).
     pub fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, LedgerError> {
-        Ok(self.stored(height)?.map(|s| s.receipts))
+        Ok(self.logged_block(height)?.map(|b| b.receipts))
     }
 
-    /// A block and its receipts.
+    /// The header of the block at `height`, whole or pruned.
+    pub fn header(&self, height: u64) -> Result<Option<depin_types::BlockHeader>, LedgerError> {
+        Ok(self.logged_block(height)?.map(|b| b.header))
+    }
+
+    /// A whole block and its receipts; `None` as for [`Ledger::block`].
     pub fn block_with_receipts(&self, height: u64) -> Result<Option<(Block, Vec<Receipt>)>, LedgerError> {
         Ok(self.stored(height)?.map(|s| (s.block, s.receipts)))
+    }
+
+    /// The block at `height` as the log holds it, whole or with its telemetry pruned, with its
+    /// receipts. Use [`LoggedBlock::into_block`] where the whole block is needed (it fails with
+    /// [`LedgerError::Pruned`]).
+    pub fn logged_block(&self, height: u64) -> Result<Option<LoggedBlock>, LedgerError> {
+        let rtxn = self.log.begin_read()?;
+        let blocks = rtxn.open_table(BLOCKS)?;
+        if let Some(bytes) = blocks.get(height)? {
+            let s = decode_stored(bytes.value())?;
+            return Ok(Some(LoggedBlock::full(s.block, s.receipts)));
+        }
+        let Some(pruned) = open_pruned(&rtxn)? else { return Ok(None) };
+        let Some(bytes) = pruned.get(height)? else { return Ok(None) };
+        decode_pruned(height, bytes.value()).map(Some)
     }
 
     fn stored(&self, height: u64) -> Result<Option<StoredBlock>, LedgerError> {
@@ -470,6 +550,116 @@ impl Ledger {
         let table = rtxn.open_table(BLOCKS)?;
         let Some(bytes) = table.get(height)? else { return Ok(None) };
         decode_stored(bytes.value()).map(Some)
+    }
+
+    /// The lowest height whose telemetry retention pruned (`None`: this is a full log).
+    pub fn oldest_pruned(&self) -> Result<Option<u64>, LedgerError> {
+        let rtxn = self.log.begin_read()?;
+        let Some(pruned) = open_pruned(&rtxn)? else { return Ok(None) };
+        Ok(pruned.first()?.map(|(k, _)| k.value()))
+    }
+
+    /// Retention's cursor: every height up to this one has been examined by pruning.
+    pub fn pruned_through(&self) -> Result<u64, LedgerError> {
+        match self.log_meta("pruned_through")? {
+            None => Ok(0),
+            Some(b) => Ok(u64::from_le_bytes(
+                b.try_into().map_err(|_| LedgerError::Corrupt("pruned_through is not 8 bytes".into()))?,
+            )),
+        }
+    }
+
+    /// One bounded retention step (docs/adr/0018): replace the telemetry transactions of the
+    /// next blocks after the cursor whose timestamp is before `older_than_ms` by their
+    /// summaries, in one write transaction of the log (at most [`PRUNE_CHUNK_BLOCKS`] heights
+    /// or [`PRUNE_CHUNK_BYTES`] read). Only blocks at or below the durable state height (and
+    /// below the head) are touched, so recovery after a crash never needs a pruned block.
+    /// Idempotent and crash-safe: the cursor moves in the same transaction. Each pruned block
+    /// is checked to still hash to its header's `txs_root` before it is written.
+    pub fn prune_telemetry(&self, older_than_ms: u64) -> Result<PruneStep, LedgerError> {
+        let head = self.head()?;
+        let limit = self.durable_state_height().min(head.height.saturating_sub(1));
+        let mut step = PruneStep { through: self.pruned_through()?, ..PruneStep::default() };
+        if step.through >= limit {
+            step.done = true;
+            return Ok(step);
+        }
+        let mut wtxn = self.log.begin_write()?;
+        if !self.durable {
+            wtxn.set_durability(Durability::None)?;
+        }
+        let mut bytes_read = 0usize;
+        {
+            let mut blocks = wtxn.open_table(BLOCKS)?;
+            let mut pruned = wtxn.open_table(PRUNED_BLOCKS)?;
+            let mut meta = wtxn.open_table(LOG_META)?;
+            // Re-read under the writer: another pruning step may have moved it.
+            let start = match meta.get("pruned_through")? {
+                Some(v) => u64::from_le_bytes(
+                    v.value().try_into().map_err(|_| LedgerError::Corrupt("pruned_through is not 8 bytes".into()))?,
+                ),
+                None => 0,
+            };
+            step.through = start;
+            let mut height = start + 1;
+            loop {
+                if height > limit {
+                    step.done = true;
+                    break;
+                }
+                if step.examined >= PRUNE_CHUNK_BLOCKS || bytes_read >= PRUNE_CHUNK_BYTES {
+                    break;
+                }
+                let record = blocks.get(height)?.map(|v| v.value().to_vec());
+                let Some(record) = record else {
+                    if pruned.get(height)?.is_none() {
+                        return Err(LedgerError::Corrupt(format!("block {height} missing from the log")));
+                    }
+                    // Already pruned (a cursor from before a rebuild of this table's meta).
+                    step.examined += 1;
+                    step.through = height;
+                    height += 1;
+                    continue;
+                };
+                bytes_read += record.len();
+                let s = decode_stored(&record)?;
+                if s.block.header.timestamp_ms >= older_than_ms {
+                    step.done = true; // block times increase (rule B-2): the rest is newer
+                    break;
+                }
+                let full = LoggedBlock::full(s.block, s.receipts);
+                if let Some(p) = full.pruned() {
+                    let computed = p.txs_root();
+                    if computed != p.header.txs_root {
+                        return Err(LedgerError::Corrupt(format!(
+                            "block {height}: its pruned form hashes to {computed}, not the header's txs_root {}",
+                            p.header.txs_root
+                        )));
+                    }
+                    let n_txs = p.n_pruned() as u64;
+                    let n_reports: u64 = p
+                        .txs
+                        .iter()
+                        .map(|t| match t {
+                            crate::retention::LoggedTx::Pruned(x) => u64::from(x.n_reports),
+                            crate::retention::LoggedTx::Full(_) => 0,
+                        })
+                        .sum();
+                    let encoded = encode(&PrunedRecord::of(p));
+                    pruned.insert(height, encoded.as_slice())?;
+                    blocks.remove(height)?;
+                    step.blocks += 1;
+                    step.txs += n_txs;
+                    step.reports += n_reports;
+                }
+                step.examined += 1;
+                step.through = height;
+                height += 1;
+            }
+            meta.insert("pruned_through", step.through.to_le_bytes().as_slice())?;
+        }
+        wtxn.commit()?;
+        Ok(step)
     }
 
     /// Where a transaction was committed, if the state has applied its block.
@@ -503,6 +693,29 @@ struct StoredBlockRef<'a> {
 
 /// Largest stored record: a block plus its receipts (a few dozen bytes per transaction).
 const MAX_STORED_BLOCK_BYTES: usize = 2 * MAX_BLOCK_BYTES;
+
+/// The pruned-blocks table, if any block was ever pruned (older logs do not have it).
+fn open_pruned(rtxn: &redb::ReadTransaction) -> Result<Option<redb::ReadOnlyTable<u64, &'static [u8]>>, LedgerError> {
+    match rtxn.open_table(PRUNED_BLOCKS) {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn decode_pruned(height: u64, bytes: &[u8]) -> Result<LoggedBlock, LedgerError> {
+    let record: PrunedRecord = decode_bounded(bytes, MAX_STORED_BLOCK_BYTES)
+        .map_err(|e| LedgerError::Corrupt(format!("pruned block {height}: {e}")))?;
+    if record.format != PRUNED_FORMAT {
+        return Err(LedgerError::Corrupt(format!("pruned block {height}: unknown format {}", record.format)));
+    }
+    for tx in &record.txs {
+        if let crate::retention::LoggedTx::Full(tx) = tx {
+            tx.check_structure().map_err(|e| LedgerError::Corrupt(format!("pruned block {height}: {e}")))?;
+        }
+    }
+    Ok(record.into_logged())
+}
 
 fn decode_stored(bytes: &[u8]) -> Result<StoredBlock, LedgerError> {
     let stored: StoredBlock = decode_bounded(bytes, MAX_STORED_BLOCK_BYTES)

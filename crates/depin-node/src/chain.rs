@@ -6,7 +6,8 @@
 //! head to the parent (their [`Proposal`]s) and execute on the head's state seen through their
 //! changes. The audit (`replay_from_genesis`) is `verify` + `finalize` over the block log into a
 //! scratch ledger; `repair_state` re-executes logged blocks into the derived state. All run one
-//! execute path.
+//! execute path. Both need whole blocks: a block whose telemetry retention pruned stops them
+//! with `LedgerError::Pruned` (docs/adr/0018), never with a wrong root.
 
 use std::collections::BTreeSet;
 
@@ -322,16 +323,17 @@ impl Chain {
                 at.height + 1
             }
             _ => {
+                // Refuse before the state is reset: a log with pruned telemetry cannot rebuild it.
+                if let Some(height) = self.ledger.oldest_pruned()? {
+                    return Err(LedgerError::Pruned { height });
+                }
                 tracing::warn!("the stored state is lost, ahead of the block log or not the log's; rebuilding it from genesis");
                 self.ledger.write_genesis_state(&self.genesis)?;
                 1
             }
         };
         for height in from..=head.height {
-            let block = self
-                .ledger
-                .block(height)?
-                .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
+            let block = whole_block(&self.ledger, height)?;
             let verdicts = verify_all_parallel(&block.txs, Transaction::verdict);
             let h = &block.header;
             let (receipts, _, staged, root) = self.execute(&[], height, h.timestamp_ms, &block.txs, &verdicts)?;
@@ -371,18 +373,30 @@ impl Chain {
     }
 }
 
+/// The whole block at `height` for re-execution: [`LedgerError::Pruned`] if retention pruned
+/// its telemetry, `Corrupt` if the log does not have it.
+fn whole_block(ledger: &Ledger, height: u64) -> Result<Block, LedgerError> {
+    let logged = ledger
+        .logged_block(height)?
+        .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
+    Ok(logged.into_block()?.0)
+}
+
 /// Re-execute every block of `source` from genesis into a scratch ledger and compare every
 /// header root; returns the final state root. This is the audit that proves the stored state
-/// equals a replay of the block log.
+/// equals a replay of the block log. A log pruned by retention cannot be audited this way:
+/// [`LedgerError::Pruned`] names its oldest pruned block.
 pub fn replay_from_genesis(source: &Ledger, genesis: &Genesis) -> Result<Result<Hash32, (u64, BlockRejected)>, LedgerError> {
+    // Fail at once rather than after replaying everything up to the first pruned block.
+    if let Some(height) = source.oldest_pruned()? {
+        return Err(LedgerError::Pruned { height });
+    }
     let dir = tempfile::tempdir().map_err(|e| LedgerError::Storage(e.to_string()))?;
     let scratch = Ledger::open(&dir.path().join("replay"), genesis, false)?;
     let chain = Chain::new(scratch, genesis.clone(), None);
     let head = source.head()?;
     for height in 1..=head.height {
-        let block = source
-            .block(height)?
-            .ok_or_else(|| LedgerError::Corrupt(format!("block {height} missing from the log")))?;
+        let block = whole_block(source, height)?;
         match chain.verify(block)? {
             Ok(p) => {
                 chain.finalize(p)?;

@@ -137,6 +137,9 @@ pub struct TelemetryConfig {
     pub flush_interval_ms: u64,
     /// Ingest results kept in memory for `depin telemetry tail`.
     pub recent_results: usize,
+    /// Keep raw report batches in the block log for this many epochs, then prune them to
+    /// summaries (aggregates stay in the state); 0 = keep forever (an archive node).
+    pub retain_epochs: u64,
 }
 
 /// `[alerts]`: rules the node evaluates every second over the assets that report to it.
@@ -199,6 +202,7 @@ impl Default for TelemetryConfig {
             burst: 20,
             flush_interval_ms: 200,
             recent_results: 10_000,
+            retain_epochs: 0,
         }
     }
 }
@@ -308,6 +312,13 @@ burst = 20
 flush_interval_ms = 200
 # Ingest results kept in memory for `depin telemetry tail`.  env: DEPIN_TELEMETRY_RECENT_RESULTS
 recent_results = 10000
+# Keep the raw device reports in the block log for this many telemetry epochs (genesis
+# telemetry.epoch_ms) before the head, then prune them: each telemetry transaction of an older
+# block becomes a summary (id, sender, nonce, report count) that still verifies against the
+# block header; per-epoch aggregates stay in the state. 0 = keep everything (an archive node).
+# A pruning node cannot replay from genesis (`depin ledger replay`) nor rebuild a lost state:
+# opt in on nodes that do not need to.  env: DEPIN_TELEMETRY_RETAIN_EPOCHS
+retain_epochs = 0
 
 [alerts]
 # Alert (SSE event "alert", and the webhook below) when an asset reporting to this node has
@@ -433,6 +444,7 @@ impl NodeConfig {
             "DEPIN_TELEMETRY_BURST" => self.telemetry.burst = parse(key, value)?,
             "DEPIN_TELEMETRY_FLUSH_INTERVAL_MS" => self.telemetry.flush_interval_ms = parse(key, value)?,
             "DEPIN_TELEMETRY_RECENT_RESULTS" => self.telemetry.recent_results = parse(key, value)?,
+            "DEPIN_TELEMETRY_RETAIN_EPOCHS" => self.telemetry.retain_epochs = parse(key, value)?,
             "DEPIN_ALERTS_OFFLINE_FOR_S" => self.alerts.offline_for_s = parse(key, value)?,
             "DEPIN_ALERTS_UPTIME_BELOW_PERMILLE" => self.alerts.uptime_below_permille = parse(key, value)?,
             "DEPIN_ALERTS_WEBHOOK_URL" => self.alerts.webhook_url = value.to_string(),
@@ -565,7 +577,7 @@ mod tests {
                 keys += 1;
             }
         }
-        assert_eq!(keys, 26, "a key was added or removed: update this count with the template");
+        assert_eq!(keys, 27, "a key was added or removed: update this count with the template");
         assert!(TEMPLATE.contains(&format!("({MIN_CONSENSUS_BLOCK_BYTES}..={MAX_CONSENSUS_BLOCK_BYTES})")));
     }
 

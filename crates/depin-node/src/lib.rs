@@ -12,6 +12,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod monitor;
 mod node;
+pub mod retention;
 pub mod sequencer;
 pub mod testing;
 
@@ -30,3 +31,4 @@ pub use node::{
 pub use sequencer::SequencerHandle;
 pub use ingest::{IngestError, IngestRecord, ReportResult};
 pub use monitor::{AssetHealth, NetworkHealth, TelemetryHandle, TelemetryPage};
+pub use retention::{LoggedBlockView, RetentionHandle, RetentionPass};

@@ -41,6 +41,9 @@ pub struct Metrics {
     ingest_overloaded: AtomicU64,
     ingest_latency: Mutex<Histogram>,
     alerts: AtomicU64,
+    pruned_blocks: AtomicU64,
+    pruned_txs: AtomicU64,
+    pruned_reports: AtomicU64,
 }
 
 #[derive(Default)]
@@ -116,6 +119,13 @@ impl Metrics {
         self.alerts.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Count what a retention step pruned from the block log.
+    pub fn pruned(&self, blocks: u64, txs: u64, reports: u64) {
+        self.pruned_blocks.fetch_add(blocks, Ordering::Relaxed);
+        self.pruned_txs.fetch_add(txs, Ordering::Relaxed);
+        self.pruned_reports.fetch_add(reports, Ordering::Relaxed);
+    }
+
     /// Prometheus text exposition format 0.0.4.
     pub fn render(&self) -> String {
         let mut s = String::new();
@@ -148,6 +158,11 @@ impl Metrics {
         }
         let _ = writeln!(s, "# HELP depin_alerts_total Health alerts raised.\n# TYPE depin_alerts_total counter");
         let _ = writeln!(s, "depin_alerts_total {}", self.alerts.load(Ordering::Relaxed));
+        let _ = writeln!(s, "# HELP depin_telemetry_pruned_total Raw telemetry pruned from the block log by retention, by unit.");
+        let _ = writeln!(s, "# TYPE depin_telemetry_pruned_total counter");
+        for (unit, n) in [("block", &self.pruned_blocks), ("tx", &self.pruned_txs), ("report", &self.pruned_reports)] {
+            let _ = writeln!(s, "depin_telemetry_pruned_total{{unit=\"{unit}\"}} {}", n.load(Ordering::Relaxed));
+        }
         let lock = "invariant: metrics lock is never poisoned";
         self.ingest_latency.lock().expect(lock).render(
             &mut s,

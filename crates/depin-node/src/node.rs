@@ -189,10 +189,14 @@ pub enum NodeEvent {
 impl NodeEvent {
     /// The event announcing a committed block (the sequencer and SSE resume build it alike).
     pub fn of_block(block: &Block, receipts: &[Receipt]) -> NodeEvent {
-        let h = &block.header;
+        NodeEvent::of_header(&block.header, receipts)
+    }
+
+    /// [`NodeEvent::of_block`] from the header alone (a block pruned by retention keeps it).
+    pub fn of_header(h: &depin_types::BlockHeader, receipts: &[Receipt]) -> NodeEvent {
         NodeEvent::Block {
             height: h.height,
-            id: block.id(),
+            id: h.id(),
             timestamp_ms: h.timestamp_ms,
             n_txs: h.n_txs,
             n_rejected: receipts.iter().filter(|r| !r.applied()).count() as u32,
@@ -642,12 +646,14 @@ impl Node {
         let pending = self.mempool().contains(id);
         let ledger = self.inner.chain.ledger();
         if let Some(loc) = ledger.tx_location(id)? {
-            let (block, receipts) = ledger
-                .block_with_receipts(loc.height)?
+            // The header and receipts: a block pruned by retention keeps both.
+            let block = ledger
+                .logged_block(loc.height)?
                 .ok_or_else(|| NodeError::Storage(format!("block {} missing", loc.height)))?;
-            let receipt = receipts
-                .into_iter()
-                .nth(loc.index as usize)
+            let receipt = block
+                .receipts
+                .get(loc.index as usize)
+                .cloned()
                 .ok_or_else(|| NodeError::Storage(format!("receipt missing for {id}")))?;
             return Ok(TxStatus::Committed { height: loc.height, index: loc.index, block_id: block.id(), receipt });
         }
@@ -719,8 +725,8 @@ impl Node {
         let ledger = self.inner.chain.ledger();
         let mut events = Vec::new();
         for height in from..=to {
-            if let Some((block, receipts)) = ledger.block_with_receipts(height)? {
-                events.push(NodeEvent::of_block(&block, &receipts));
+            if let Some(block) = ledger.logged_block(height)? {
+                events.push(NodeEvent::of_header(&block.header, &block.receipts));
             }
         }
         Ok(events)
