@@ -269,6 +269,7 @@ impl Workload {
                 .map(|a| GenesisAccount { address: *a, balance: OWNER_BALANCE })
                 .collect(),
             telemetry: telemetry.clone(),
+            market: Default::default(),
         };
         genesis.validate().map_err(|e| BenchError::Options(format!("the benchmark genesis is invalid: {e}")))?;
 

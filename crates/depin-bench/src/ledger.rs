@@ -219,6 +219,7 @@ impl Workload {
         let node_public = node_key_from(&node_seed).public_key();
         let genesis = Genesis {
             telemetry: Default::default(),
+            market: Default::default(),
             chain_id: "depin-bench".to_string(),
             genesis_time_ms: now_ms().saturating_sub(1_000),
             params: Params {

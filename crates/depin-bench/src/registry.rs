@@ -293,6 +293,7 @@ impl Plan {
         let owner_addresses: Vec<Address> = owner_public.iter().map(PublicKey::address).collect();
         let genesis = Genesis {
             telemetry: Default::default(),
+            market: Default::default(),
             chain_id: "depin-bench-registry".to_string(),
             genesis_time_ms: now_ms().saturating_sub(1_000),
             params: Params {

@@ -252,6 +252,7 @@ mod tests {
             (1..=4u8).map(|i| SecretKey::from_seeds(Scheme::Ed25519, &[i; 32]).unwrap()).collect();
         let genesis = Genesis {
             telemetry: Default::default(),
+            market: Default::default(),
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
             params: Params { min_fee: Amount(1), max_block_txs: 10 },

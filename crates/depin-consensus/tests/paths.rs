@@ -62,6 +62,7 @@ fn genesis(validators: &[SecretKey]) -> Genesis {
     let funded = RICH.iter().map(|&i| (i, RICH_BALANCE)).chain([(POOR, POOR_BALANCE)]);
     Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: CHAIN.into(),
         genesis_time_ms: T0,
         params: Params { min_fee: Amount(1), max_block_txs: 100 },

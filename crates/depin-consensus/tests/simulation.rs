@@ -57,6 +57,7 @@ fn key(seed: u64, who: &str, i: usize) -> SecretKey {
 fn genesis(validators: &[SecretKey], users: &[SecretKey]) -> Genesis {
     Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: CHAIN.into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(1), max_block_txs: 1_000 },

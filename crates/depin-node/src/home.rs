@@ -244,6 +244,7 @@ pub fn init_home(home: &Home, opts: &InitOptions) -> Result<InitReport, InitErro
             .chain(std::iter::once(GenesisAccount { address: node_key.public_key().address(), balance: Amount::ZERO }))
             .collect(),
         telemetry: if opts.dev { TelemetryParams::dev() } else { TelemetryParams::default() },
+        market: Default::default(),
     };
     genesis.validate()?;
     if opts.node_key_password.is_none() && !opts.dev {
@@ -413,6 +414,7 @@ pub fn init_testnet(dir: &Path, opts: &TestnetOptions) -> Result<TestnetReport, 
             .chain(validators.iter().map(|v| GenesisAccount { address: v.address, balance: TESTNET_VALIDATOR_BALANCE }))
             .collect(),
         telemetry: TelemetryParams::dev(),
+        market: Default::default(),
     };
     genesis.validate()?;
     let homes = validators

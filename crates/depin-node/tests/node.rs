@@ -127,6 +127,7 @@ fn a_foreign_state_at_the_head_height_is_rebuilt_not_trusted() {
     let alice = SecretKey::from_seeds(Scheme::Ed25519, &[1; 32]).unwrap();
     let genesis = Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: "depin-foreign".into(),
         genesis_time_ms: 1,
         params: Params::default(),

@@ -17,6 +17,7 @@ fn key(i: u8) -> SecretKey {
 fn genesis() -> Genesis {
     Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: "depin-roots".into(),
         genesis_time_ms: 1_000,
         params: Params { min_fee: Amount(1), max_block_txs: 100 },

@@ -24,6 +24,7 @@ pub fn genesis_changes(genesis: &Genesis) -> Result<ChangeSet, GenesisError> {
     let registry = depin_types::asset::RegistryParams::default();
     changes.insert(depin_types::state_key::REGISTRY_PARAMS_KEY.to_vec(), Some(encode(&registry))); // rule G-5
     changes.insert(depin_types::state_key::TELEMETRY_PARAMS_KEY.to_vec(), Some(encode(&genesis.telemetry))); // rule G-6
+    changes.insert(depin_types::market::MARKET_PARAMS_KEY.to_vec(), Some(encode(&genesis.market))); // rule G-7
     for a in &genesis.accounts {
         let account = Account { balance: a.balance, nonce: 0 };
         changes.insert(account_key(&a.address), Some(encode(&account)));

@@ -13,12 +13,14 @@ mod evidence;
 mod fees;
 mod genesis;
 mod machine;
+mod market;
 mod mem;
 mod overlay;
 mod registry;
 mod telemetry;
 
 pub use genesis::genesis_changes;
+pub use market::why_code;
 pub use machine::{apply_txs, BlockContext, Executed};
 pub use mem::{check_conservation, MemState};
 pub use overlay::{ChangeSet, Overlay, StateRead, StorageFault};

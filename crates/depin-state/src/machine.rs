@@ -6,6 +6,7 @@ use crate::accounts;
 use crate::evidence;
 use crate::registry;
 use crate::telemetry;
+use crate::market;
 use crate::fees;
 use crate::overlay::{ChangeSet, Overlay, StateRead, StorageFault};
 
@@ -55,6 +56,7 @@ pub fn apply_txs<R: StateRead + ?Sized>(
             .expect("invariant: fees are paid from balances, whose sum fits in u128");
         receipts.push(Receipt { tx_id: id, outcome, fee_paid });
     }
+    market::end_block(&mut st, ctx)?; // rules K-7 to K-11, after the block's transactions
     if fees_burned > Amount::ZERO {
         let supply = st.supply()?;
         st.set_supply(&accounts::burned(supply, fees_burned)); // rule F-3
@@ -122,6 +124,13 @@ fn apply_tx<R: StateRead + ?Sized>(
                     telemetry::submit(st, &sender, ctx, reports, verdict.bad_proof)?
                 }
                 TxBody::SetTelemetryParams { params } => telemetry::set_params(st, &sender, params)?,
+                TxBody::SetPrice { asset, sheet } => market::set_price(st, &sender, asset, sheet.as_ref())?,
+                TxBody::MintCredits { amount } => market::mint_credits(st, &sender, *amount)?,
+                TxBody::SubmitWorkload { spec, deposit } => market::submit_workload(st, &sender, ctx, spec, *deposit)?,
+                TxBody::TopUpEscrow { workload, amount } => market::top_up(st, &sender, *workload, *amount)?,
+                TxBody::CancelWorkload { workload } => market::cancel_workload(st, &sender, ctx, *workload)?,
+                TxBody::EndLease { lease } => market::end_lease(st, &sender, ctx, *lease)?,
+                TxBody::SetMarketParams { params } => market::set_params(st, &sender, params)?,
                 TxBody::Transfer { .. } | TxBody::Burn { .. } | TxBody::ReportEvidence { .. } => {
                     unreachable!("handled above")
                 }

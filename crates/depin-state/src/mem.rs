@@ -71,5 +71,34 @@ pub fn check_conservation(state: &MemState) -> Result<(), String> {
     if expected != supply.total {
         return Err(format!("genesis + minted - burned = {expected} != total {}", supply.total));
     }
+    check_credits(state)
+}
+
+/// Rule K-9: credits held plus credits in escrow equal credits minted minus credits spent.
+fn check_credits(state: &MemState) -> Result<(), String> {
+    use depin_types::market::{MarketBook, Workload, MARKET_BOOK_KEY, WORKLOAD_PREFIX};
+    let book: MarketBook = match state.map.get(MARKET_BOOK_KEY) {
+        Some(b) => borsh::from_slice(b).map_err(|e| e.to_string())?,
+        None => MarketBook::default(),
+    };
+    let mut held: u128 = 0;
+    for (k, v) in state.map.range(b"k/c/".to_vec()..) {
+        if !k.starts_with(b"k/c/") {
+            break;
+        }
+        let c: Amount = borsh::from_slice(v).map_err(|e| e.to_string())?;
+        held = held.checked_add(c.0).ok_or("credit sum overflows")?;
+    }
+    for (k, v) in state.map.range(WORKLOAD_PREFIX.to_vec()..) {
+        if !k.starts_with(WORKLOAD_PREFIX) {
+            break;
+        }
+        let w: Workload = borsh::from_slice(v).map_err(|e| e.to_string())?;
+        held = held.checked_add(w.escrow.0).ok_or("credit sum overflows")?;
+    }
+    let expected = book.credits_minted.0.checked_sub(book.credits_spent.0).ok_or("more credits spent than minted")?;
+    if held != expected {
+        return Err(format!("credits held + escrowed = {held} != minted - spent = {expected}"));
+    }
     Ok(())
 }

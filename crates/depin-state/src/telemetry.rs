@@ -28,13 +28,13 @@ impl<R: StateRead + ?Sized> Overlay<'_, R> {
             .ok_or_else(|| StorageFault("telemetry parameters missing: state has no genesis".into()))
     }
 
-    fn is_validator(&self, a: &Address) -> Result<bool, StorageFault> {
+    pub(crate) fn is_validator(&self, a: &Address) -> Result<bool, StorageFault> {
         Ok(self.validators()?.keys.iter().any(|k| &k.address() == a))
     }
 
     /// True if reports from `asset` count: registered or active, and not attested by a revoked
     /// vendor (rule M-3).
-    fn in_service(&self, asset: &Asset) -> Result<bool, StorageFault> {
+    pub(crate) fn in_service(&self, asset: &Asset) -> Result<bool, StorageFault> {
         if !matches!(asset.status, AssetStatus::Registered | AssetStatus::Active) {
             return Ok(false);
         }

@@ -47,6 +47,7 @@ impl Chain {
     fn new() -> Chain {
         let g = Genesis {
             telemetry: Default::default(),
+            market: Default::default(),
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
             params: Params { min_fee: Amount(1), max_block_txs: 100 },

@@ -18,6 +18,7 @@ fn key(i: u8) -> SecretKey {
 fn genesis(min_fee: u128) -> MemState {
     let g = Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: CHAIN.into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(min_fee), max_block_txs: 100 },
@@ -198,6 +199,7 @@ fn the_first_failing_check_decides_the_reason() {
 fn a_transfer_that_would_overflow_the_recipient_is_rejected() {
     let g = Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: CHAIN.into(),
         genesis_time_ms: 0,
         params: Params { min_fee: Amount(0), max_block_txs: 10 },
@@ -215,6 +217,7 @@ fn a_transfer_that_would_overflow_the_recipient_is_rejected() {
     assert_eq!(account(&st, 2).balance, Amount(u128::MAX));
     let g2 = Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         accounts: vec![
             GenesisAccount { address: key(1).public_key().address(), balance: Amount(1) },
             GenesisAccount { address: key(2).public_key().address(), balance: Amount(u128::MAX - 1) },

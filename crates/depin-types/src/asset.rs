@@ -146,6 +146,10 @@ pub enum ResourceUnit {
     Reading,
     /// One TH/s of hashrate for one epoch.
     HashrateThEpoch,
+    /// One GB (10^9 bytes) stored for one epoch (the market reserves storage per epoch).
+    GbEpochStored,
+    /// One sensor data stream (one of its kinds) for one epoch.
+    StreamEpoch,
 }
 
 /// A source of energy. The variant order is the encoding tag: append only.

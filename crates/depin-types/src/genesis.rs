@@ -101,6 +101,9 @@ pub struct Genesis {
     /// Telemetry parameters (defaults where absent; rule G-6).
     #[serde(default)]
     pub telemetry: crate::telemetry::TelemetryParams,
+    /// Market parameters (defaults where absent; rule G-7).
+    #[serde(default)]
+    pub market: crate::market::MarketParams,
 }
 
 /// A genesis file that cannot be used.
@@ -167,6 +170,7 @@ impl Genesis {
         }
         self.total_supply()?;
         self.telemetry.validate().map_err(|m| GenesisError::Invalid(format!("telemetry: {m}")))?;
+        self.market.validate().map_err(|m| GenesisError::Invalid(format!("market: {m}")))?;
         Ok(())
     }
 
@@ -252,6 +256,7 @@ mod tests {
         let k = key(1);
         Genesis {
             telemetry: Default::default(),
+            market: Default::default(),
             chain_id: "depin-test".into(),
             genesis_time_ms: 1,
             params: Params::default(),

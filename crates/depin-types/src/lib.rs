@@ -13,6 +13,7 @@ pub mod codec;
 pub mod evidence;
 pub mod genesis;
 pub mod limits;
+pub mod market;
 pub mod receipt;
 pub mod registry_key;
 pub mod state_key;

@@ -164,6 +164,39 @@ pub enum RejectReason {
         /// Which rule.
         problem: String,
     },
+    /// K-2, K-4: a price sheet or workload spec breaks a rule.
+    InvalidMarketInput {
+        /// Which rule, in words.
+        problem: String,
+    },
+    /// K-3, K-5: not enough credits.
+    InsufficientCredits {
+        /// Credits held.
+        balance: Amount,
+        /// Credits needed.
+        amount: Amount,
+    },
+    /// K-6, K-7: no such workload.
+    UnknownWorkload {
+        /// Its id.
+        id: u64,
+    },
+    /// K-8: no such lease.
+    UnknownLease {
+        /// Its id.
+        id: u64,
+    },
+    /// K-6, K-7: only the workload's consumer may do this.
+    NotConsumer,
+    /// K-8: only the leased asset's owner or manager may do this.
+    NotProvider,
+    /// K-6 to K-8: the workload or lease is already closed (or already ending).
+    AlreadyClosed,
+    /// K-2, K-4: a market limit is reached (pending workloads, offers per class).
+    MarketFull {
+        /// Which limit.
+        limit: String,
+    },
 }
 
 impl RejectReason {
@@ -201,6 +234,14 @@ impl RejectReason {
             RejectReason::VendorExists => "vendor_exists",
             RejectReason::BadReportSignature { .. } => "bad_report_signature",
             RejectReason::InvalidParams { .. } => "invalid_params",
+            RejectReason::InvalidMarketInput { .. } => "invalid_market_input",
+            RejectReason::InsufficientCredits { .. } => "insufficient_credits",
+            RejectReason::UnknownWorkload { .. } => "unknown_workload",
+            RejectReason::UnknownLease { .. } => "unknown_lease",
+            RejectReason::NotConsumer => "not_consumer",
+            RejectReason::NotProvider => "not_provider",
+            RejectReason::AlreadyClosed => "already_closed",
+            RejectReason::MarketFull { .. } => "market_full",
         }
     }
 
@@ -234,6 +275,14 @@ impl RejectReason {
                 | RejectReason::VendorExists
                 | RejectReason::BadReportSignature { .. }
                 | RejectReason::InvalidParams { .. }
+                | RejectReason::InvalidMarketInput { .. }
+                | RejectReason::InsufficientCredits { .. }
+                | RejectReason::UnknownWorkload { .. }
+                | RejectReason::UnknownLease { .. }
+                | RejectReason::NotConsumer
+                | RejectReason::NotProvider
+                | RejectReason::AlreadyClosed
+                | RejectReason::MarketFull { .. }
         )
     }
 }

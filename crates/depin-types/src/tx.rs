@@ -12,6 +12,7 @@ use crate::amount::Amount;
 use crate::codec::{decode_bounded, encode, DecodeError};
 use crate::asset::{AssetId, AssetMetadata, Capacity, EnergyProfile, Mobility, OwnerStatus, Registration, RegistryParams};
 use crate::evidence::Evidence;
+use crate::market::{MarketParams, PriceSheet, WorkloadSpec};
 use crate::telemetry::{SignedReport, TelemetryParams};
 use depin_geo::Cell;
 use crate::limits::{MAX_CHAIN_ID_LEN, MAX_TX_BYTES};
@@ -121,6 +122,48 @@ pub enum TxBody {
         /// The parameters.
         params: TelemetryParams,
     },
+    /// Publish (or, with `None`, withdraw) an asset's prices (owner or manager; rule K-2).
+    SetPrice {
+        /// The asset.
+        asset: AssetId,
+        /// Its prices.
+        sheet: Option<PriceSheet>,
+    },
+    /// Burn `amount` native tokens for credits at the price parameter (rule K-3).
+    MintCredits {
+        /// Tokens to burn, base units.
+        amount: Amount,
+    },
+    /// Ask for resources, moving `deposit` credits into the workload's escrow (rule K-4).
+    SubmitWorkload {
+        /// What is asked for.
+        spec: WorkloadSpec,
+        /// Credits for the escrow.
+        deposit: Amount,
+    },
+    /// Add credits to a workload's escrow (its consumer; rule K-5).
+    TopUpEscrow {
+        /// The workload.
+        workload: u64,
+        /// Credits.
+        amount: Amount,
+    },
+    /// Stop a workload: its leases close and the escrow is refunded (its consumer; rule K-6).
+    CancelWorkload {
+        /// The workload.
+        workload: u64,
+    },
+    /// Give notice on a lease: it ends after the notice period and its replica is re-placed
+    /// (the asset's owner or manager; rule K-8).
+    EndLease {
+        /// The lease.
+        lease: u64,
+    },
+    /// Set the market parameters (a validator, until governance exists; rule K-1).
+    SetMarketParams {
+        /// The parameters.
+        params: MarketParams,
+    },
 }
 
 impl TxBody {
@@ -143,6 +186,13 @@ impl TxBody {
             TxBody::SetRegistryParams { .. } => "set_registry_params",
             TxBody::SubmitTelemetry { .. } => "submit_telemetry",
             TxBody::SetTelemetryParams { .. } => "set_telemetry_params",
+            TxBody::SetPrice { .. } => "set_price",
+            TxBody::MintCredits { .. } => "mint_credits",
+            TxBody::SubmitWorkload { .. } => "submit_workload",
+            TxBody::TopUpEscrow { .. } => "top_up_escrow",
+            TxBody::CancelWorkload { .. } => "cancel_workload",
+            TxBody::EndLease { .. } => "end_lease",
+            TxBody::SetMarketParams { .. } => "set_market_params",
         }
     }
 }

@@ -228,6 +228,7 @@ fn registration_fixture() -> Transaction {
 fn genesis_fixture() -> Genesis {
     Genesis {
         telemetry: Default::default(),
+        market: Default::default(),
         chain_id: "depin-fixture".into(),
         genesis_time_ms: 1_700_000_000_000,
         params: Params {

@@ -67,7 +67,7 @@ pub struct SensorCapacity {
 /// Telemetry a sensor asset reports.
 pub const METRICS: &[&str] = &["uptime_s", "readings", "gnss_fix"];
 /// What a sensor asset sells.
-pub const UNITS: &[ResourceUnit] = &[ResourceUnit::Reading];
+pub const UNITS: &[ResourceUnit] = &[ResourceUnit::StreamEpoch, ResourceUnit::Reading];
 
 impl SensorCapacity {
     /// Check ranges (rule R-2).

@@ -51,7 +51,7 @@ pub struct StorageCapacity {
 /// Telemetry a storage asset reports.
 pub const METRICS: &[&str] = &["uptime_s", "bytes_stored", "bytes_served", "proofs_passed"];
 /// What a storage asset sells.
-pub const UNITS: &[ResourceUnit] = &[ResourceUnit::GbMonthStored, ResourceUnit::GbServed];
+pub const UNITS: &[ResourceUnit] = &[ResourceUnit::GbEpochStored, ResourceUnit::GbMonthStored, ResourceUnit::GbServed];
 
 impl StorageCapacity {
     /// Check ranges (rule R-2).
