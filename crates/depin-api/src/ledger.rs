@@ -65,8 +65,11 @@ pub(crate) async fn get_account(
     Ok(Json(value).into_response())
 }
 
+/// The block as the log holds it: a block whose raw telemetry retention pruned is still shown
+/// (header, signature, receipts, every other transaction), each pruned transaction as
+/// `{"pruned": true, "id", "sender", "nonce", "reports", "leaf"}` (docs/adr/0018).
 async fn block_response(state: &AppState, height: u64) -> Result<Response, ApiError> {
-    match state.blocking(move |n| n.block(height)).await?? {
+    match state.blocking(move |n| n.logged_block(height)).await?? {
         Some(view) => Ok(Json(view).into_response()),
         None => Err(ApiError::new(ErrorCode::BlockNotFound, format!("no block at height {height}"))
             .with("height", height)),
@@ -96,7 +99,10 @@ pub(crate) async fn latest_block(State(state): State<AppState>) -> Result<Respon
 
 /// Get a block by height
 ///
-/// The committed block at `height` (1 is the first block after genesis) with its receipts.
+/// The committed block at `height` (1 is the first block after genesis) with its receipts. On a
+/// node that prunes raw telemetry (`[telemetry] retain_epochs`), a telemetry transaction of an
+/// old block appears as `{"pruned": true, "id", "sender", "nonce", "reports", "leaf"}`: its
+/// `leaf` keeps the header's `txs_root` verifiable, and its receipt is kept.
 #[utoipa::path(
     get,
     path = "/blocks/{height}",

@@ -1,6 +1,6 @@
 //! Audit the stored chain offline by replaying it from genesis (`depin ledger replay`).
 
-use depin_ledger::Ledger;
+use depin_ledger::{Ledger, LedgerError};
 use depin_node::replay_from_genesis;
 use serde::Serialize;
 
@@ -32,11 +32,11 @@ pub fn run(ctx: &Ctx, cmd: LedgerCmd) -> CliResult {
                 CliError::fail(format!("cannot open the ledger: {e}")).hint("stop the node first (`depin up` holds the database)")
             })?;
             let chain = depin_node::Chain::new(ledger, genesis.clone(), None);
-            let repaired = chain.repair_state().map_err(CliError::fail)?;
+            let repaired = chain.repair_state().map_err(pruned_or_fail)?;
             let ledger = chain.ledger();
             let head = ledger.head().map_err(CliError::fail)?;
             let stored = ledger.snapshot().and_then(|s| s.at()).map_err(CliError::fail)?;
-            let replayed = match replay_from_genesis(ledger, &genesis).map_err(CliError::fail)? {
+            let replayed = match replay_from_genesis(ledger, &genesis).map_err(pruned_or_fail)? {
                 Ok(root) => root,
                 Err((height, why)) => {
                     return Err(CliError::with_code(ExitCode::Rejected, format!("block {height} does not replay: {why}")));
@@ -66,5 +66,16 @@ pub fn run(ctx: &Ctx, cmd: LedgerCmd) -> CliResult {
                 Err(CliError::with_code(ExitCode::Rejected, "the replayed state root differs from the stored one"))
             }
         }
+    }
+}
+
+/// A log pruned by telemetry retention cannot be replayed: say so, and what to do, rather than
+/// report a storage failure.
+fn pruned_or_fail(e: LedgerError) -> CliError {
+    match e {
+        LedgerError::Pruned { .. } => CliError::fail(e).hint(
+            "this node prunes raw telemetry ([telemetry] retain_epochs > 0); audit a copy of an archive node's home (retain_epochs = 0)",
+        ),
+        e => CliError::fail(e),
     }
 }

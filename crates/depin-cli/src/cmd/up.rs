@@ -73,6 +73,8 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden
         }
     };
     let telemetry = node.start_telemetry();
+    // Prunes raw telemetry past [telemetry] retain_epochs; no thread when it is 0 (archive).
+    let retention = node.start_retention();
     println!("depin node up");
     println!("  chain      {} (height {})", status.chain_id, status.height);
     println!("  api        http://{listen}/api/v1/status");
@@ -114,6 +116,7 @@ async fn serve(ctx: &Ctx, config: depin_node::NodeConfig, args_listen_overridden
     }
     node.request_stop();
     telemetry.join();
+    retention.join();
     println!("depin node stopped at height {}", node.status().map(|s| s.height).unwrap_or(0));
     Ok(())
 }
