@@ -351,6 +351,13 @@ fn three_agents_report_healthy_and_a_killed_one_turns_offline_with_an_event_and_
         assert!(h["last_seq"].as_u64().is_some(), "{name} has reports on the ledger: {h}");
         assert_eq!(state(&h), "healthy", "{name} through the CLI: {h}");
     }
+    // The node's ingest results list each agent's accepted reports.
+    for (name, id) in all {
+        let out = net.depin(&["telemetry", "tail", "--asset", id, "-o", "json"]);
+        let tail = json(&expect_code(&out, 0, "telemetry tail"));
+        let items = tail["items"].as_array().unwrap_or_else(|| panic!("{name}: {tail}"));
+        assert!(items.iter().any(|i| i["code"] == "accepted"), "{name}: {tail}");
+    }
     let network = json(&expect_code(&net.depin(&["network", "health", "-o", "json"]), 0, "network health"));
     assert_eq!(network["assets"], 3, "{network}");
     assert_eq!(network["by_state"]["healthy"], 3, "{network}");

@@ -31,6 +31,9 @@ pub const MAX_HEALTH_EPOCHS: usize = 100;
 pub const MAX_NETWORK_SCAN: usize = 200_000;
 /// Region resolution of the network health answer.
 pub const NETWORK_REGION_RESOLUTION: u8 = 4;
+/// Longest one webhook POST may take (connect, send, answer): a receiver that hangs must not
+/// stall the delivery of every later alert.
+pub const WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 
 /// One epoch's health.
 #[derive(Clone, Debug, Serialize)]
@@ -395,7 +398,10 @@ impl Node {
             std::thread::Builder::new()
                 .name("depin-webhook".into())
                 .spawn(move || {
-                    let agent = ureq::Agent::new_with_defaults();
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .timeout_global(Some(std::time::Duration::from_millis(WEBHOOK_TIMEOUT_MS)))
+                        .build()
+                        .into();
                     for body in rx {
                         if let Err(e) = agent.post(&url).send_json(&body) {
                             tracing::warn!(error = %e, url = %url, "alert webhook failed");
