@@ -68,6 +68,10 @@ impl Serialize for PrunedTx {
 }
 
 /// A transaction as the block log holds it: whole, or reduced to its summary by retention.
+// Allowed: nearly every entry is `Full` (only telemetry of old blocks is pruned), so boxing the
+// large variant would cost an allocation per transaction on every block read to save space in
+// the rare small one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
 #[serde(untagged)]
 pub enum LoggedTx {
