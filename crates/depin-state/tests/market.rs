@@ -191,8 +191,8 @@ impl Chain {
             let l = self.lease(*id);
             assert!(l.state.is_open(), "closed lease {id} in the open set");
             let r = reserved.entry(l.asset).or_default();
-            for d in 0..4 {
-                r[d] += l.reserved[d];
+            for (r, l) in r.iter_mut().zip(l.reserved) {
+                *r += l;
             }
             owners.entry(l.workload).or_default().push(l.provider);
         }
