@@ -107,8 +107,8 @@ pub(crate) fn fits(free: &crate::Units, per: &crate::Units) -> bool {
 pub(crate) fn slots(free: &crate::Units, per: &crate::Units, cap: u64) -> u64 {
     let mut n = cap;
     for d in 0..DIMS {
-        if per[d] > 0 {
-            n = n.min(free[d] / per[d]);
+        if let Some(q) = free[d].checked_div(per[d]) {
+            n = n.min(q);
         }
     }
     n
@@ -120,6 +120,8 @@ pub(crate) struct Index<'p> {
     /// Each asset's cell, when valid.
     pub cells: Vec<Option<Cell>>,
     pub classes: BTreeMap<u8, ClassIndex>,
+    /// Each asset's position in its class's `by_score`.
+    pub rank: Vec<u32>,
 }
 
 /// The assets of one class, two ways.
@@ -132,13 +134,64 @@ pub(crate) struct ClassIndex {
     /// Asset indexes ordered by (score, id, index), the score being the cost of the class's
     /// mean replica without distance.
     pub by_score: Vec<u32>,
-    /// `floor[i]`: for every dimension, the lowest price among `by_score[i..]`, and (last) the
+    /// The class's mean replica (weighs the score).
+    pub mean_per: crate::Units,
+}
+
+/// Assets of one class (and region set) in price-score order, with what a walk from a position
+/// needs: floors on the cost of the parts not walked, and the contention frontier.
+pub(crate) struct Walk {
+    /// Asset indexes in (score, id, index) order.
+    pub order: Vec<u32>,
+    /// `floor[i]`: for every dimension, the lowest price among `order[i..]`, and (last) the
     /// lowest missing uptime; `floor[len]` is all `u64::MAX`.
     pub floor: Vec<[u64; DIMS + 1]>,
-    /// `prefix[i]`: the same minima over `by_score[..i]`; `prefix[0]` is all `u64::MAX`.
+    /// `prefix[i]`: the same minima over `order[..i]`; `prefix[0]` is all `u64::MAX`.
     pub prefix: Vec<[u64; DIMS + 1]>,
-    /// `cum_slots[i]`: mean replicas that fit on `by_score[..i]` (the contention frontier).
+    /// `cum_slots[i]`: mean replicas that fit on `order[..i]` (the contention frontier).
     pub cum_slots: Vec<u64>,
+    /// Replicas claimed by earlier walks of this list (their start moves past the cheapest).
+    pub claimed: u64,
+    /// Whether every asset of `order` is known to be inside the workload's regions.
+    pub in_region: bool,
+}
+
+impl Walk {
+    /// The walk over `order` (already in score order) for replicas like `per`.
+    pub(crate) fn new(p: &Problem, order: Vec<u32>, per: &crate::Units, in_region: bool) -> Self {
+        let n = order.len();
+        let missing = |a: &Asset| 1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000)));
+        let mut floor = vec![[u64::MAX; DIMS + 1]; n + 1];
+        for k in (0..n).rev() {
+            let a = &p.assets[order[k] as usize];
+            let mut f = floor[k + 1];
+            for d in 0..DIMS {
+                f[d] = f[d].min(a.price[d]);
+            }
+            f[DIMS] = f[DIMS].min(missing(a));
+            floor[k] = f;
+        }
+        let mut prefix = vec![[u64::MAX; DIMS + 1]; n + 1];
+        let mut cum_slots = vec![0u64; n + 1];
+        for k in 0..n {
+            let a = &p.assets[order[k] as usize];
+            let mut f = prefix[k];
+            for d in 0..DIMS {
+                f[d] = f[d].min(a.price[d]);
+            }
+            f[DIMS] = f[DIMS].min(missing(a));
+            prefix[k + 1] = f;
+            cum_slots[k + 1] = cum_slots[k].saturating_add(slots(&a.free, per, 1 << 20));
+        }
+        Walk {
+            order,
+            floor,
+            prefix,
+            cum_slots,
+            claimed: 0,
+            in_region,
+        }
+    }
 }
 
 /// The lowest cost a replica of `per` can have on an asset whose prices and missing uptime are
@@ -175,6 +228,7 @@ impl<'p> Index<'p> {
             m.1 += 1;
         }
         let mut classes = BTreeMap::new();
+        let mut rank = vec![0u32; p.assets.len()];
         for (class, list) in members {
             let mut by_cell = list.clone();
             by_cell.sort_unstable_by_key(|&i| {
@@ -202,29 +256,8 @@ impl<'p> Index<'p> {
                 let a = &p.assets[i as usize];
                 (score(a), a.id, i)
             });
-            let mut floor = vec![[u64::MAX; DIMS + 1]; by_score.len() + 1];
-            for k in (0..by_score.len()).rev() {
-                let a = &p.assets[by_score[k] as usize];
-                let mut f = floor[k + 1];
-                for d in 0..DIMS {
-                    f[d] = f[d].min(a.price[d]);
-                }
-                f[DIMS] =
-                    f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
-                floor[k] = f;
-            }
-            let mut prefix = vec![[u64::MAX; DIMS + 1]; by_score.len() + 1];
-            let mut cum_slots = vec![0u64; by_score.len() + 1];
-            for k in 0..by_score.len() {
-                let a = &p.assets[by_score[k] as usize];
-                let mut f = prefix[k];
-                for d in 0..DIMS {
-                    f[d] = f[d].min(a.price[d]);
-                }
-                f[DIMS] =
-                    f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
-                prefix[k + 1] = f;
-                cum_slots[k + 1] = cum_slots[k].saturating_add(slots(&a.free, &per, 1 << 20));
+            for (k, &i) in by_score.iter().enumerate() {
+                rank[i as usize] = index_u32(k);
             }
             classes.insert(
                 class,
@@ -232,34 +265,44 @@ impl<'p> Index<'p> {
                     by_cell,
                     resolutions,
                     by_score,
-                    floor,
-                    prefix,
-                    cum_slots,
+                    mean_per: per,
                 },
             );
         }
-        Index { p, cells, classes }
+        Index {
+            p,
+            cells,
+            classes,
+            rank,
+        }
     }
 
     /// Judge asset `ai` for workload `v`: the first filter it fails, or its cost.
     pub(crate) fn evaluate(&self, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
-        judge_with(self.p, self.cells[ai as usize], v, ai)
+        judge_with(self.p, self.cells[ai as usize], v, ai, false)
+    }
+
+    /// [`Index::evaluate`] for an asset already known to be inside `v`'s regions.
+    pub(crate) fn evaluate_in_region(&self, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
+        judge_with(self.p, self.cells[ai as usize], v, ai, true)
     }
 }
 
-/// Judge asset `ai` (whose decoded cell is `cell`) for workload `v`.
+/// Judge asset `ai` (whose decoded cell is `cell`) for workload `v`; `in_region`: the caller
+/// already knows the asset is inside one of `v`'s regions.
 pub(crate) fn judge_with(
     p: &Problem,
     cell: Option<Cell>,
     v: &WorkView<'_>,
     ai: u32,
+    in_region: bool,
 ) -> Result<CostTerms, Why> {
     let w = v.w;
     let a = &p.assets[ai as usize];
     if a.class != w.class || v.exclude.binary_search(&ai).is_ok() {
         return Err(Why::NoAssetOfClass);
     }
-    if !v.regions.is_empty() {
+    if !v.regions.is_empty() && !in_region {
         let inside = cell.is_some_and(|c| v.regions.iter().any(|&r| c.is_within(r)));
         if !inside {
             return Err(Why::OutsideRegion);
@@ -472,9 +515,8 @@ pub(crate) fn index_u32(i: usize) -> u32 {
 /// # Panics
 ///
 /// When an index is out of range (a programmer error).
-#[must_use]
 pub fn judge(p: &Problem, workload: u32, asset: u32) -> Result<CostTerms, Why> {
     let v = WorkView::new(&p.workloads[workload as usize]);
     let cell = Cell::try_from(p.assets[asset as usize].cell).ok();
-    judge_with(p, cell, &v, asset)
+    judge_with(p, cell, &v, asset, false)
 }

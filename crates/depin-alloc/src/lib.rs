@@ -49,6 +49,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(clippy::float_arithmetic)] // determinism: see the contract above
+#![allow(
+    clippy::needless_range_loop,
+    reason = "resource dimensions index several arrays in step (free, price, per-replica, λ)"
+)]
 
 mod check;
 mod eval;

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::eval::{Attrs, Index, WorkView, attrs, fits, floor_cost, index_u32, slots};
+use crate::eval::{Attrs, Index, Walk, WorkView, attrs, fits, floor_cost, index_u32, slots};
 use crate::select::{clashes, pick};
 use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplaced, Why};
 
@@ -12,17 +12,17 @@ use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplace
 const K_MIN: usize = 8;
 /// A workload whose class-and-region set has at most this many assets has every one of them
 /// judged; larger sets are walked in price-score order from the contention frontier.
-const FULL_SCAN_MAX: usize = 2048;
+const FULL_SCAN_MAX: usize = 256;
 /// Assets a truncated walk judges at least, once it has enough candidates.
 const SCAN_MIN: usize = 64;
 /// Subgradient iterations (a fixed budget, so the run time is predictable).
-const ITERATIONS: u32 = 24;
+const ITERATIONS: u32 = 12;
 /// Fractional bits of the fixed-point multipliers λ.
 const FP: u32 = 16;
 /// Fractional bits of the normalized subgradient.
 const GP: u32 = 10;
 /// Local-improvement passes at most.
-const IMPROVE_PASSES: u32 = 4;
+const IMPROVE_PASSES: u32 = 2;
 /// Replicas on a full asset an ejection chain tries to move away, at most.
 const EJECT_TRIES: usize = 8;
 
@@ -46,8 +46,16 @@ struct Prep<'p> {
     /// candidates (`u64::MAX`: none left out, the list is exhaustive).
     floor: Vec<u64>,
     used: Vec<Vec<Attrs>>,
+    /// Score-ordered walks, per (class, regions), for workloads whose set is too large to judge
+    /// in full.
+    walks: BTreeMap<WalkKey, Walk>,
+    /// Per workload: the walk it used and where it started (`None`: its whole set was judged).
+    walk_of: Vec<Option<(WalkKey, usize)>>,
     evaluated: u64,
 }
+
+/// A walk's key: the class and the workload's valid region cells, sorted (empty: anywhere).
+type WalkKey = (u8, Vec<u64>);
 
 impl<'p> Prep<'p> {
     fn new(p: &'p Problem) -> Self {
@@ -61,13 +69,12 @@ impl<'p> Prep<'p> {
             start: vec![0],
             floor: Vec::with_capacity(p.workloads.len()),
             used,
+            walks: BTreeMap::new(),
+            walk_of: Vec::with_capacity(p.workloads.len()),
             evaluated: 0,
         };
-        // Replicas already claimed from each class by earlier truncated walks: where the next
-        // walk starts (the cheapest assets are taken by then).
-        let mut demand: BTreeMap<u8, u64> = BTreeMap::new();
         for v in &views {
-            let floor = prep.candidates(v, &mut demand);
+            let floor = prep.candidates(v);
             prep.floor.push(floor);
             prep.start.push(prep.cands.len());
         }
@@ -80,68 +87,74 @@ impl<'p> Prep<'p> {
     }
 
     /// Judge `v`'s assets and append its kept candidates; return its floor.
-    fn candidates(&mut self, v: &WorkView<'_>, demand: &mut BTreeMap<u8, u64>) -> u64 {
+    fn candidates(&mut self, v: &WorkView<'_>) -> u64 {
         let w = v.w;
         let need = usize::from(w.replicas);
-        let Some(ci) = self.idx.classes.get(&w.class) else {
-            return u64::MAX;
-        };
-        if need == 0 {
+        let idx = &self.idx;
+        let p = idx.p;
+        if need == 0 || !idx.classes.contains_key(&w.class) {
+            self.walk_of.push(None);
             return u64::MAX;
         }
         let k = K_MIN.max(3 * need);
-        let p = self.idx.p;
         let mut feasible: Vec<Cand> = Vec::new();
         let mut floor = u64::MAX;
-        let judge = |ai: u32, feasible: &mut Vec<Cand>, evaluated: &mut u64| {
-            *evaluated += 1;
-            if let Ok(terms) = self.idx.evaluate(v, ai) {
-                let a = &p.assets[ai as usize];
-                feasible.push(Cand {
-                    asset: ai,
-                    id: a.id,
-                    cost: terms.total(),
-                    terms,
-                    attrs: attrs(w, a),
-                });
+        if base_len(idx, v) <= FULL_SCAN_MAX {
+            for ai in idx.base_set(v) {
+                self.evaluated += 1;
+                if let Ok(c) = cand(idx, v, ai, false) {
+                    feasible.push(c);
+                }
             }
-        };
-        let mut evaluated = 0;
-        if base_len(&self.idx, v) <= FULL_SCAN_MAX {
-            for ai in self.idx.base_set(v) {
-                judge(ai, &mut feasible, &mut evaluated);
-            }
+            self.walk_of.push(None);
         } else {
-            let claimed = demand.entry(w.class).or_insert(0);
-            // Start where about half of the earlier demand would have filled the cheapest.
-            let from = ci
+            let key = walk_key(v);
+            let walk = self
+                .walks
+                .entry(key.clone())
+                .or_insert_with(|| new_walk(idx, v));
+            // Start where about half of the earlier demand on this list would have filled the
+            // cheapest assets.
+            let from = walk
                 .cum_slots
-                .partition_point(|&s| s < *claimed / 2)
+                .partition_point(|&s| s < walk.claimed / 2)
                 .saturating_sub(1);
             let mut pos = from;
             let mut scanned = 0;
-            while pos < ci.by_score.len() {
-                judge(ci.by_score[pos], &mut feasible, &mut evaluated);
+            while pos < walk.order.len() {
+                self.evaluated += 1;
+                if let Ok(c) = cand(idx, v, walk.order[pos], walk.in_region) {
+                    feasible.push(c);
+                }
                 pos += 1;
                 scanned += 1;
                 if scanned >= SCAN_MIN && feasible.len() >= 2 * k && groups(w, &feasible) > need {
                     break;
                 }
             }
-            *claimed = claimed.saturating_add(need as u64);
-            floor = floor_cost(&ci.floor[pos], &w.per_replica, &p.cost).min(floor_cost(
-                &ci.prefix[from],
+            walk.claimed = walk.claimed.saturating_add(need as u64);
+            floor = floor_cost(&walk.floor[pos], &w.per_replica, &p.cost).min(floor_cost(
+                &walk.prefix[from],
                 &w.per_replica,
                 &p.cost,
             ));
+            self.walk_of.push(Some((key, from)));
         }
-        self.evaluated += evaluated;
         feasible.sort_unstable_by(cand_order);
         let mut keep = k.min(feasible.len());
-        if w.has_anti_affinity() {
-            while keep < feasible.len() && groups(w, &feasible[..keep]) <= need {
-                keep += 1;
+        if w.has_anti_affinity() && keep < feasible.len() && groups(w, &feasible[..keep]) <= need {
+            // Extend to the shortest prefix with more groups than replicas (binary search: the
+            // group count only grows with the prefix).
+            let (mut lo, mut hi) = (keep, feasible.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if groups(w, &feasible[..mid]) > need {
+                    hi = mid
+                } else {
+                    lo = mid + 1
+                }
             }
+            keep = lo;
         }
         if let Some(first_dropped) = feasible.get(keep) {
             floor = floor.min(first_dropped.cost);
@@ -149,6 +162,42 @@ impl<'p> Prep<'p> {
         self.cands.extend_from_slice(&feasible[..keep]);
         floor
     }
+}
+
+/// The candidate `ai` of `v`, if feasible.
+fn cand(idx: &Index<'_>, v: &WorkView<'_>, ai: u32, in_region: bool) -> Result<Cand, Why> {
+    let terms = if in_region {
+        idx.evaluate_in_region(v, ai)
+    } else {
+        idx.evaluate(v, ai)
+    }?;
+    let a = &idx.p.assets[ai as usize];
+    Ok(Cand {
+        asset: ai,
+        id: a.id,
+        cost: terms.total(),
+        terms,
+        attrs: attrs(v.w, a),
+    })
+}
+
+/// The walk key of `v`.
+fn walk_key(v: &WorkView<'_>) -> WalkKey {
+    let mut cells: Vec<u64> = v.regions.iter().map(|c| c.to_u64()).collect();
+    cells.sort_unstable();
+    cells.dedup();
+    (v.w.class, cells)
+}
+
+/// The score-ordered walk over `v`'s class-and-region set.
+fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
+    let ci = &idx.classes[&v.w.class];
+    if v.w.regions.is_empty() {
+        return Walk::new(idx.p, ci.by_score.clone(), &ci.mean_per, false);
+    }
+    let mut order = idx.base_set(v);
+    order.sort_unstable_by_key(|&ai| idx.rank[ai as usize]);
+    Walk::new(idx.p, order, &ci.mean_per, true)
 }
 
 /// Candidates by cost, then asset id, then index.
@@ -290,7 +339,6 @@ fn workload_bound(
 
 /// The Lagrangian dual: multipliers, the best bound found and the multipliers that gave it.
 struct Dual {
-    lambda: Lambda,
     best: Option<u128>,
     best_lambda: Lambda,
     iterations: u32,
@@ -313,7 +361,7 @@ fn lagrange(prep: &Prep<'_>, target: Option<u128>) -> Dual {
         }
     }
     for v in &mut norm {
-        *v = if n_w == 0 { 0 } else { (*v / n_w).max(1) };
+        *v = v.checked_div(n_w).unwrap_or(0).max(1);
     }
     let mut best: Option<u128> = None;
     let mut best_lambda = lambda.clone();
@@ -324,9 +372,7 @@ fn lagrange(prep: &Prep<'_>, target: Option<u128>) -> Dual {
     let mut all_bounded = true;
     for _ in 0..ITERATIONS {
         iterations += 1;
-        for u in &mut usage {
-            *u = [0; DIMS];
-        }
+        usage.fill([0; DIMS]);
         // Workloads that cannot be bounded (too few feasible assets) still steer λ through
         // their choices, but then no bound is reported.
         let mut sum_fp: u128 = 0;
@@ -416,7 +462,6 @@ fn lagrange(prep: &Prep<'_>, target: Option<u128>) -> Dual {
         }
     }
     Dual {
-        lambda,
         best: if all_bounded { best } else { None },
         best_lambda,
         iterations,
@@ -511,6 +556,42 @@ fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
     out
 }
 
+/// Feasible assets of workload `wi` with room left in `residual`, sorted: all of them when its
+/// set was judged in full, else its walk from the start until more than enough are found.
+fn fallback_candidates(
+    prep: &Prep<'_>,
+    wi: usize,
+    v: &WorkView<'_>,
+    residual: &[Units],
+) -> Vec<Cand> {
+    let w = v.w;
+    let room = |c: &Cand| fits(&residual[c.asset as usize], &w.per_replica);
+    let Some((key, from)) = &prep.walk_of[wi] else {
+        return full_candidates(prep, v).into_iter().filter(room).collect();
+    };
+    let walk = &prep.walks[key];
+    let need = usize::from(w.replicas);
+    let enough = K_MIN.max(2 * need);
+    let mut out = Vec::new();
+    // From the workload's frontier on (the cheaper assets before it are mostly full), then the
+    // ones before it.
+    let (after, before) = (&walk.order[*from..], &walk.order[..*from]);
+    for &ai in after.iter().chain(before) {
+        // The capacity test first: it is cheap, and most assets passed over here are full.
+        if !fits(&residual[ai as usize], &w.per_replica) {
+            continue;
+        }
+        if let Ok(c) = cand(&prep.idx, v, ai, walk.in_region) {
+            out.push(c);
+            if out.len() >= enough && groups(w, &out) > need {
+                break;
+            }
+        }
+    }
+    out.sort_unstable_by(cand_order);
+    out
+}
+
 /// Place workloads in order, each on its best set under the reduced costs that fits the
 /// remaining capacity; a workload short of room in its candidates gets a full scan.
 fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
@@ -540,7 +621,7 @@ fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
         .collect();
         if picked.len() < usize::from(need) && prep.floor[wi] != u64::MAX {
             fallbacks += 1;
-            let full = full_candidates(prep, v);
+            let full = fallback_candidates(prep, wi, v, &residual);
             let order = ordered(&full, &per, lambda);
             let again: Vec<(u32, CostTerms)> = pick(
                 w,
@@ -841,12 +922,11 @@ pub fn solve(p: &Problem) -> Solution {
     let mut best = primal(&prep, None);
     let target = complete(&prep, &best).then(|| best.cost());
     let dual = lagrange(&prep, target);
-    for lambda in [&dual.best_lambda, &dual.lambda] {
-        let mut candidate = primal(&prep, Some(lambda));
-        candidate.fallbacks += best.fallbacks;
-        if candidate.better_than(&best) {
-            best = candidate;
-        }
+    // The primal under the best multipliers; λ = 0 (greedy) stays if it is better.
+    let mut candidate = primal(&prep, Some(&dual.best_lambda));
+    candidate.fallbacks += best.fallbacks;
+    if candidate.better_than(&best) {
+        best = candidate;
     }
     let moves = improve(&prep, &mut best);
     let stats = Stats {
