@@ -14,6 +14,8 @@
 //! | `transaction_not_found` | 404 | `GET /txs/{id}`: neither pending nor committed |
 //! | `block_not_found` | 404 | no block at that height (or none yet for `latest`) |
 //! | `asset_not_found` | 404 | `GET /assets/{id}` (and its locations): no asset with that id or device key; member `id` |
+//! | `workload_not_found` | 404 | `GET /workloads/{id}`: no workload with that id; member `id` |
+//! | `lease_not_found` | 404 | `GET /leases/{id}`: no lease with that id; member `id` |
 //! | `method_not_allowed` | 405 | route exists, method does not (`Allow` header kept) |
 //! | `nonce_too_low` | 409 | nonce already used (a replay); members `expected`, `got` |
 //! | `duplicate_transaction` | 409 | same transaction, or same sender and nonce, already pending |
@@ -72,6 +74,10 @@ pub enum ErrorCode {
     BlockNotFound,
     /// 404: no asset with that id (or device key).
     AssetNotFound,
+    /// 404: no workload with that id.
+    WorkloadNotFound,
+    /// 404: no lease with that id.
+    LeaseNotFound,
     /// 405: the route exists but not with this method.
     MethodNotAllowed,
     /// 409: the nonce was already used by a committed transaction.
@@ -122,7 +128,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::MalformedTransaction,
         ErrorCode::InvalidParameter,
         ErrorCode::BadRequest,
@@ -130,6 +136,8 @@ impl ErrorCode {
         ErrorCode::TransactionNotFound,
         ErrorCode::BlockNotFound,
         ErrorCode::AssetNotFound,
+        ErrorCode::WorkloadNotFound,
+        ErrorCode::LeaseNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::NonceTooLow,
         ErrorCode::DuplicateTransaction,
@@ -165,6 +173,8 @@ impl ErrorCode {
             ErrorCode::TransactionNotFound => "transaction_not_found",
             ErrorCode::BlockNotFound => "block_not_found",
             ErrorCode::AssetNotFound => "asset_not_found",
+            ErrorCode::WorkloadNotFound => "workload_not_found",
+            ErrorCode::LeaseNotFound => "lease_not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::NonceTooLow => "nonce_too_low",
             ErrorCode::DuplicateTransaction => "duplicate_transaction",
@@ -203,7 +213,9 @@ impl ErrorCode {
             ErrorCode::NotFound
             | ErrorCode::TransactionNotFound
             | ErrorCode::BlockNotFound
-            | ErrorCode::AssetNotFound => StatusCode::NOT_FOUND,
+            | ErrorCode::AssetNotFound
+            | ErrorCode::WorkloadNotFound
+            | ErrorCode::LeaseNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::NonceTooLow | ErrorCode::DuplicateTransaction | ErrorCode::EvidenceAlreadyRecorded => {
                 StatusCode::CONFLICT
@@ -237,6 +249,8 @@ impl ErrorCode {
             ErrorCode::TransactionNotFound => "Transaction not found",
             ErrorCode::BlockNotFound => "Block not found",
             ErrorCode::AssetNotFound => "Asset not found",
+            ErrorCode::WorkloadNotFound => "Workload not found",
+            ErrorCode::LeaseNotFound => "Lease not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::NonceTooLow => "Nonce already used",
             ErrorCode::DuplicateTransaction => "Duplicate transaction",

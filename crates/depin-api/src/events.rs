@@ -7,6 +7,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use depin_node::NodeEvent;
+use depin_types::market::MarketEvent;
 use futures_util::stream::{Stream, StreamExt};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -22,6 +23,7 @@ fn to_sse(item: Result<NodeEvent, BroadcastStreamRecvError>) -> Event {
                 // Not resumable by Last-Event-ID (ids are block heights): no id.
                 NodeEvent::Health { .. } => Event::default().event("health"),
                 NodeEvent::Alert { .. } => Event::default().event("alert"),
+                NodeEvent::Market { event, .. } => Event::default().event(market_event_name(event)),
             };
             match serde_json::to_string(&event) {
                 Ok(json) => base.data(json),
@@ -37,6 +39,17 @@ fn to_sse(item: Result<NodeEvent, BroadcastStreamRecvError>) -> Event {
                 .event("lagged")
                 .data(serde_json::json!({ "type": "lagged", "skipped": skipped }).to_string())
         }
+    }
+}
+
+/// The SSE event name of a market event (stable: clients listen for these names).
+fn market_event_name(e: &MarketEvent) -> &'static str {
+    match e {
+        MarketEvent::Placed { .. } => "placement",
+        MarketEvent::LeaseClosed { .. } => "lease_closed",
+        MarketEvent::Unplaced { .. } => "unplaced",
+        MarketEvent::Escrow { .. } => "escrow",
+        MarketEvent::WorkloadClosed { .. } => "workload_closed",
     }
 }
 
@@ -74,7 +87,12 @@ fn last_event_id(headers: &axum::http::HeaderMap) -> Option<u64> {
 /// A `text/event-stream` of node events. Each committed block is a message with
 /// `event: block`, `id: <height>` and the JSON event as `data`. Health transitions of assets
 /// whose telemetry this node has seen are `event: health` (`from`, `to`, `reasons`), and fired
-/// `[alerts]` rules `event: alert` (`rule`, `detail`); neither has an id. A subscriber that falls behind
+/// `[alerts]` rules `event: alert` (`rule`, `detail`); neither has an id. What the market did
+/// in a block follows that block's message, one message per market event (`type: market`,
+/// `height`, and `event` tagged by `kind`), named `event: placement` (a replica was placed),
+/// `lease_closed`, `unplaced` (a workload could not be fully placed: its reason `code`),
+/// `escrow` (a workload's escrow notice changed) or `workload_closed` (with the credits
+/// refunded); they have no id and are not replayed on reconnection (read `/workloads/{id}`). A subscriber that falls behind
 /// gets one `event: lagged` message (`{"type":"lagged","skipped":N}`) and the stream continues
 /// with the newest events. Keep-alive comments are sent every 15 seconds. A client reconnecting
 /// with `Last-Event-ID: <height>` first receives the blocks committed since (at most 64; an
@@ -143,6 +161,42 @@ mod tests {
         assert!(text.contains("event: block\n"), "{text}");
         assert!(text.contains("id: 7\n"), "{text}");
         assert!(text.contains("data: {\"type\":\"block\",\"height\":7,"), "{text}");
+    }
+
+    #[test]
+    fn market_events_are_named_by_kind() {
+        let asset = depin_types::asset::AssetId(Hash32([3; 32]));
+        let cases = [
+            (
+                MarketEvent::Placed { workload: 1, lease: 2, asset, terms: Default::default(), replaces: None },
+                "placement",
+            ),
+            (
+                MarketEvent::LeaseClosed {
+                    workload: 1,
+                    lease: 2,
+                    asset,
+                    reason: depin_types::market::CloseReason::AssetFailed,
+                },
+                "lease_closed",
+            ),
+            (MarketEvent::Unplaced { workload: 1, code: "no_capacity".into() }, "unplaced"),
+            (MarketEvent::Escrow { workload: 1, notice: Default::default() }, "escrow"),
+            (
+                MarketEvent::WorkloadClosed {
+                    workload: 1,
+                    reason: depin_types::market::CloseReason::CancelledByConsumer,
+                    refunded: depin_types::Amount(5),
+                },
+                "workload_closed",
+            ),
+        ];
+        for (event, name) in cases {
+            let text = wire(to_sse(Ok(NodeEvent::Market { height: 9, event })));
+            assert!(text.contains(&format!("event: {name}\n")), "{text}");
+            assert!(!text.contains("id:"), "{text}");
+            assert!(text.contains("data: {\"type\":\"market\",\"height\":9,\"event\":{\"kind\":"), "{text}");
+        }
     }
 
     #[test]

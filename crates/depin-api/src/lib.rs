@@ -18,8 +18,15 @@
 //! | GET | `/api/v1/registry/stats` | asset counts per class, status and region (`cell`, `region_resolution`) |
 //! | GET | `/api/v1/vendors` | device vendors, paginated |
 //! | GET | `/api/v1/registry/params` | the registry parameters in force |
+//! | GET | `/api/v1/workloads` | workloads, paginated, filtered by `consumer`, `state` |
+//! | GET | `/api/v1/workloads/{id}` | one workload with its leases (open and closed) and why it is not placed |
+//! | GET | `/api/v1/leases` | leases, paginated, filtered by `asset`, `consumer`, `workload`, `open` |
+//! | GET | `/api/v1/leases/{id}` | one lease: asset, price, cost terms, state, paid |
+//! | GET | `/api/v1/assets/{id}/price` | an asset's price sheet, capacity and reservations |
+//! | GET | `/api/v1/accounts/{address}/credits` | an account's credits |
+//! | GET | `/api/v1/market` | market parameters, book, queue sizes, last block's market events |
 //! | GET | `/api/v1/status` | chain id, height, state root, mempool size… |
-//! | GET | `/api/v1/events` | server-sent events: `block`, `lagged` |
+//! | GET | `/api/v1/events` | server-sent events: `block`, `health`, `alert`, market events (`placement`, `lease_closed`, `unplaced`, `escrow`, `workload_closed`), `lagged` |
 //! | GET | `/api/v1/openapi.json` | this API's OpenAPI 3.1 document |
 //! | GET | `/healthz` | liveness |
 //! | GET | `/metrics` | Prometheus text: the node's metrics and HTTP counters |
@@ -35,6 +42,7 @@ mod events;
 mod evidence;
 mod info;
 mod ledger;
+mod market;
 mod metrics;
 mod schema;
 mod txs;
@@ -212,11 +220,39 @@ impl Shutdown {
         schema::VendorAttestation,
         schema::Registration,
         schema::AssetProblem,
+        schema::ResourceUnit,
+        schema::UnitPrice,
+        schema::PriceSheet,
+        schema::UnitAmount,
+        schema::Near,
+        schema::AntiAffinity,
+        schema::MinTier,
+        schema::WorkloadSpec,
+        schema::MarketParams,
+        schema::CloseReason,
+        schema::WorkloadState,
+        schema::EscrowNotice,
+        schema::UnplacedReason,
+        schema::CostTerms,
+        schema::LeaseState,
+        schema::Lease,
+        schema::Workload,
+        schema::WorkloadView,
+        schema::WorkloadPage,
+        schema::LeaseView,
+        schema::LeasePage,
+        schema::PriceView,
+        schema::CreditsView,
+        schema::MarketBook,
+        schema::MarketEvent,
+        schema::MarketEvents,
+        schema::MarketView,
     )),
     tags(
         (name = "transactions", description = "Submit transactions and follow them"),
         (name = "ledger", description = "Read accounts and blocks"),
         (name = "registry", description = "Read the asset registry: assets, locations, counts, vendors, parameters"),
+        (name = "market", description = "Read the market: workloads, leases, prices, credits, parameters"),
         (name = "node", description = "Node status, events, health, metrics and this document"),
     )
 )]
@@ -241,6 +277,13 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(assets::stats))
         .routes(routes!(assets::vendors))
         .routes(routes!(assets::params))
+        .routes(routes!(market::workloads))
+        .routes(routes!(market::get_workload))
+        .routes(routes!(market::leases))
+        .routes(routes!(market::get_lease))
+        .routes(routes!(market::price))
+        .routes(routes!(market::credits))
+        .routes(routes!(market::market))
         .routes(routes!(telemetry::ingest))
         .routes(routes!(telemetry::params))
         .routes(routes!(telemetry::recent))

@@ -207,6 +207,47 @@ pub enum TxBody {
         /// The parameters.
         params: RegistryParams,
     },
+    /// Publish (or, with null, withdraw) an asset's prices (owner or manager; rule K-2).
+    SetPrice {
+        /// The asset id.
+        asset: Hash32,
+        /// Its prices, or null.
+        sheet: Option<PriceSheet>,
+    },
+    /// Burn `amount` native tokens for credits at the market's price (rule K-3).
+    MintCredits {
+        /// Tokens to burn, base units.
+        amount: Amount,
+    },
+    /// Ask for resources, moving `deposit` credits into the workload's escrow (rule K-4).
+    SubmitWorkload {
+        /// What is asked for.
+        spec: WorkloadSpec,
+        /// Credits for the escrow (at least max_price × replicas × min_escrow_epochs).
+        deposit: Amount,
+    },
+    /// Add credits to a workload's escrow (its consumer; rule K-5).
+    TopUpEscrow {
+        /// The workload id.
+        workload: u64,
+        /// Credits.
+        amount: Amount,
+    },
+    /// Stop a workload: its leases close and the escrow is refunded (its consumer; rule K-6).
+    CancelWorkload {
+        /// The workload id.
+        workload: u64,
+    },
+    /// Give notice on a lease (the asset's owner or manager; rule K-8).
+    EndLease {
+        /// The lease id.
+        lease: u64,
+    },
+    /// Set the market parameters (a validator, until governance exists; rule K-1).
+    SetMarketParams {
+        /// The parameters.
+        params: MarketParams,
+    },
 }
 
 /// A consensus round.
@@ -712,6 +753,15 @@ pub enum Event {
         n_rejected: u32,
         /// State root after the block.
         state_root: Hash32,
+    },
+    /// What the market did in a committed block, sent after the block's message (SSE
+    /// `event: placement`, `lease_closed`, `unplaced`, `escrow` or `workload_closed`, by the
+    /// `kind` of `event`; no id).
+    Market {
+        /// The block.
+        height: u64,
+        /// What happened.
+        event: MarketEvent,
     },
     /// This subscriber fell behind and missed events (SSE `event: lagged`); the stream goes on.
     Lagged {
@@ -1385,4 +1435,580 @@ pub enum AssetProblem {
         /// What was expected.
         expected: String,
     },
+}
+
+// ---------------------------------------------------------------------------------------------
+// The market (depin_types::market, depin_node market).
+// ---------------------------------------------------------------------------------------------
+
+/// A unit of resource an asset sells.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceUnit {
+    /// One vCPU for one epoch (compute).
+    VcpuEpoch,
+    /// One GiB of memory for one epoch (compute).
+    MemoryGibEpoch,
+    /// One GPU for one epoch (compute).
+    GpuEpoch,
+    /// One GB stored for one month.
+    GbMonthStored,
+    /// One GB served.
+    GbServed,
+    /// Coverage of one H3 cell for one epoch (wireless).
+    CoverageCellEpoch,
+    /// One kWh delivered.
+    KwhDelivered,
+    /// One kWh of storage capacity for one epoch (energy).
+    KwhStored,
+    /// One sensor reading.
+    Reading,
+    /// One TH/s of hashrate for one epoch (mining).
+    HashrateThEpoch,
+    /// One GB (10^9 bytes) stored for one epoch (storage).
+    GbEpochStored,
+    /// One sensor data stream for one epoch (sensor).
+    StreamEpoch,
+}
+
+/// A price for one unit.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPrice {
+    /// The unit.
+    unit: ResourceUnit,
+    /// Credits (base units) per unit per epoch.
+    price: Amount,
+}
+
+/// A provider's prices for one asset.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSheet {
+    /// One entry per unit for sale (of the asset's class); units left out are not for sale.
+    prices: Vec<UnitPrice>,
+    /// Shortest lease accepted, in epochs (0: any; default 0).
+    #[serde(default)]
+    min_lease_epochs: u32,
+}
+
+/// An amount of one unit.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitAmount {
+    /// The unit.
+    unit: ResourceUnit,
+    /// How many, > 0.
+    amount: u64,
+}
+
+/// A point to stay close to.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Near {
+    /// The point, as a cell at the registry's resolution.
+    cell: Cell,
+    /// Farthest allowed distance in metres (0: no limit, distance only costs; default 0).
+    #[serde(default)]
+    max_m: u64,
+}
+
+/// Anti-affinity between a workload's replicas.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AntiAffinity {
+    /// Every replica on an asset of a different owner (default false).
+    #[serde(default)]
+    distinct_owners: bool,
+    /// Every replica in a different H3 cell at this resolution (default null).
+    #[serde(default)]
+    distinct_cells_res: Option<u8>,
+    /// Every replica on a different energy source (default false).
+    #[serde(default)]
+    distinct_energy: bool,
+}
+
+/// Weakest identity tier a workload accepts.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MinTier {
+    /// Any registered asset.
+    SelfDeclared,
+    /// Only vendor-attested assets.
+    VendorAttested,
+}
+
+/// What a consumer asks for (rule K-4).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// A name for people (0–64 bytes; default empty).
+    #[serde(default)]
+    name: String,
+    /// Asset class.
+    class: AssetClass,
+    /// Per replica: amount of each unit the class sells.
+    resources: Vec<UnitAmount>,
+    /// Replicas, 1 to 16.
+    replicas: u16,
+    /// Allowed regions (H3 cells up to the registry's resolution); empty: anywhere (default).
+    #[serde(default)]
+    regions: Vec<Cell>,
+    /// A point to stay close to (default null).
+    #[serde(default)]
+    near: Option<Near>,
+    /// Keep replicas apart (default: no constraint).
+    #[serde(default)]
+    anti_affinity: AntiAffinity,
+    /// Weakest identity tier accepted (default `self_declared`).
+    #[serde(default)]
+    min_tier: MinTier,
+    /// Lowest recent uptime accepted, per mille (default 0).
+    #[serde(default)]
+    min_uptime_permille: u16,
+    /// Only assets on solar, wind or hydro energy (default false).
+    #[serde(default)]
+    green_only: bool,
+    /// Epochs it runs once placed, 1 to 1,000,000.
+    duration_epochs: u32,
+    /// Highest price per replica per epoch, credits.
+    max_price: Amount,
+    /// Uptime (per mille) a replica must prove in an epoch to be paid for it (default 900).
+    #[serde(default)]
+    sla_uptime_permille: u16,
+}
+
+/// Market parameters (rule K-1).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarketParams {
+    /// Credits minted per native-token base unit burned, numerator.
+    credits_per_token_num: u64,
+    /// …and denominator.
+    credits_per_token_den: u64,
+    /// A deposit must cover the workload's maximum price for this many epochs.
+    min_escrow_epochs: u32,
+    /// Below this many epochs of cover the consumer gets a low-escrow notice.
+    low_escrow_epochs: u32,
+    /// Epochs an overdrawn workload keeps its leases.
+    overdraw_grace_epochs: u32,
+    /// Epochs between a provider's notice and the end of the lease.
+    provider_notice_epochs: u32,
+    /// Epochs of telemetry that make "recent uptime".
+    uptime_window_epochs: u32,
+    /// Allocator: credits per km from a workload's `near` point, per replica-epoch.
+    distance_penalty_per_km: u64,
+    /// Allocator: credits per permille of missing recent uptime, per replica-epoch.
+    reliability_penalty_per_permille: u64,
+}
+
+/// Why a lease or workload closed.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// It ran its duration.
+    Completed,
+    /// The consumer cancelled it.
+    CancelledByConsumer,
+    /// The provider gave notice and the notice period ended.
+    EndedByProvider,
+    /// The asset went offline.
+    AssetFailed,
+    /// The escrow stayed overdrawn past the grace period.
+    EscrowOverdrawn,
+    /// The asset left service.
+    AssetRetired,
+}
+
+/// Where a workload is (tagged by `state`).
+#[derive(ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WorkloadState {
+    /// Waiting for placement.
+    Pending,
+    /// Placed (some replicas may wait for re-placement).
+    Running,
+    /// Over.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+        /// Block.
+        height: u64,
+    },
+}
+
+/// The escrow's health (tagged by `state`).
+#[derive(ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EscrowNotice {
+    /// Enough for `low_escrow_epochs`.
+    Ok,
+    /// Less than `low_escrow_epochs` of cover: top it up.
+    Low {
+        /// Since this epoch.
+        since_epoch: u64,
+    },
+    /// Not enough for one more epoch; leases close after the grace period.
+    Overdrawn {
+        /// Since this epoch.
+        since_epoch: u64,
+    },
+}
+
+/// Why a workload is not (fully) placed.
+#[derive(ToSchema)]
+pub struct UnplacedReason {
+    /// Stable code: `no_asset_of_class`, `outside_region`, `too_far`, `tier_too_low`,
+    /// `uptime_too_low`, `not_green`, `min_lease_too_long`, `over_max_price`, `no_capacity`,
+    /// `too_few_distinct`, `taken_by_cheaper`, or a market limit.
+    code: String,
+    /// In words.
+    message: String,
+    /// Replicas placed.
+    placed: u16,
+    /// Assets left after each filter, in order: class, region, distance, tier, uptime, green,
+    /// lease length, price, capacity, distinct groups (10 numbers).
+    funnel: Vec<u32>,
+    /// Block of the allocation round.
+    height: u64,
+}
+
+/// The allocator's cost terms per replica-epoch, credits.
+#[derive(ToSchema)]
+pub struct CostTerms {
+    /// The provider's price.
+    price: u64,
+    /// Distance penalty from the workload's `near` point.
+    distance: u64,
+    /// Reliability penalty from missing recent uptime.
+    reliability: u64,
+}
+
+/// Where a lease is (tagged by `state`).
+#[derive(ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LeaseState {
+    /// On the asset, no service proven yet.
+    Placed,
+    /// Service proven by telemetry.
+    Active,
+    /// The provider gave notice.
+    Ending {
+        /// Epoch it closes.
+        at_epoch: u64,
+    },
+    /// Over.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+        /// Block.
+        height: u64,
+    },
+}
+
+/// A replica placed on an asset.
+#[derive(ToSchema)]
+pub struct Lease {
+    /// Its id (from 1).
+    id: u64,
+    /// The workload.
+    workload: u64,
+    /// The consumer.
+    consumer: Address,
+    /// The asset.
+    asset: Hash32,
+    /// The asset's owner when placed (who is paid).
+    provider: Address,
+    /// Units reserved on the asset, per dimension (4 numbers, in the order of the class's units).
+    reserved: Vec<u64>,
+    /// Price per epoch, credits.
+    price: Amount,
+    /// Why this asset.
+    terms: CostTerms,
+    /// Block of placement.
+    placed_height: u64,
+    /// Block time of placement, ms.
+    placed_ms: u64,
+    /// Epoch of placement.
+    placed_epoch: u64,
+    /// Where it is.
+    state: LeaseState,
+    /// Epochs settled.
+    epochs_settled: u32,
+    /// Credits paid to the provider.
+    paid: Amount,
+    /// Credits kept by the consumer.
+    credited: Amount,
+    /// The lease this one replaces, or null.
+    replaces: Option<u64>,
+}
+
+/// A lease at the latest committed block.
+#[derive(ToSchema)]
+pub struct LeaseView {
+    /// Its id (from 1).
+    id: u64,
+    /// The workload.
+    workload: u64,
+    /// The consumer.
+    consumer: Address,
+    /// The asset.
+    asset: Hash32,
+    /// The asset's owner when placed (who is paid).
+    provider: Address,
+    /// Units reserved on the asset, per dimension.
+    reserved: Vec<u64>,
+    /// Price per epoch, credits.
+    price: Amount,
+    /// Why this asset.
+    terms: CostTerms,
+    /// Block of placement.
+    placed_height: u64,
+    /// Block time of placement, ms.
+    placed_ms: u64,
+    /// Epoch of placement.
+    placed_epoch: u64,
+    /// Where it is.
+    state: LeaseState,
+    /// Epochs settled.
+    epochs_settled: u32,
+    /// Credits paid to the provider.
+    paid: Amount,
+    /// Credits kept by the consumer.
+    credited: Amount,
+    /// The lease this one replaces, or null.
+    replaces: Option<u64>,
+    /// Height read.
+    height: u64,
+}
+
+/// A consumer's workload.
+#[derive(ToSchema)]
+pub struct Workload {
+    /// Its id (from 1).
+    id: u64,
+    /// Who submitted it and pays.
+    consumer: Address,
+    /// What it asks for.
+    spec: WorkloadSpec,
+    /// Credits left in its escrow.
+    escrow: Amount,
+    /// Where it is.
+    state: WorkloadState,
+    /// Block of submission.
+    submitted_height: u64,
+    /// First epoch it was placed, or null.
+    start_epoch: Option<u64>,
+    /// Its open leases.
+    leases: Vec<u64>,
+    /// Credits paid to providers so far.
+    spent: Amount,
+    /// Credits kept because of SLA breaches, failures or gaps.
+    credited: Amount,
+    /// Why it is (still) not fully placed, from the last allocation round, or null.
+    unplaced: Option<UnplacedReason>,
+    /// Escrow warnings.
+    escrow_notice: EscrowNotice,
+    /// Assets its replicas left (never re-placed there).
+    avoid: Vec<Hash32>,
+    /// Closed leases whose replicas wait for re-placement.
+    to_replace: Vec<u64>,
+}
+
+/// A workload at the latest committed block, with its leases.
+#[derive(ToSchema)]
+pub struct WorkloadView {
+    /// Its id (from 1).
+    id: u64,
+    /// Who submitted it and pays.
+    consumer: Address,
+    /// What it asks for.
+    spec: WorkloadSpec,
+    /// Credits left in its escrow.
+    escrow: Amount,
+    /// Where it is.
+    state: WorkloadState,
+    /// Block of submission.
+    submitted_height: u64,
+    /// First epoch it was placed, or null.
+    start_epoch: Option<u64>,
+    /// Its open leases (ids).
+    leases: Vec<u64>,
+    /// Credits paid to providers so far.
+    spent: Amount,
+    /// Credits kept because of SLA breaches, failures or gaps.
+    credited: Amount,
+    /// Why it is (still) not fully placed, from the last allocation round, or null.
+    unplaced: Option<UnplacedReason>,
+    /// Escrow warnings.
+    escrow_notice: EscrowNotice,
+    /// Assets its replicas left (never re-placed there).
+    avoid: Vec<Hash32>,
+    /// Closed leases whose replicas wait for re-placement.
+    to_replace: Vec<u64>,
+    /// Its leases, open and closed, in id order.
+    lease_records: Vec<Lease>,
+    /// True when too many lease records were to be examined: `lease_records` then holds the
+    /// open leases and those found (list the rest with `GET /leases?workload=`).
+    leases_truncated: bool,
+    /// Height read.
+    height: u64,
+}
+
+/// A page of workloads.
+#[derive(ToSchema)]
+pub struct WorkloadPage {
+    /// The workloads, in id order.
+    workloads: Vec<Workload>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next_cursor: Option<String>,
+    /// Height read.
+    height: u64,
+}
+
+/// A page of leases.
+#[derive(ToSchema)]
+pub struct LeasePage {
+    /// The leases, in id order.
+    leases: Vec<Lease>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next_cursor: Option<String>,
+    /// Height read.
+    height: u64,
+}
+
+/// An asset's prices, capacity and reservations.
+#[derive(ToSchema)]
+pub struct PriceView {
+    /// The asset.
+    asset: Hash32,
+    /// Its class.
+    class: AssetClass,
+    /// Its owner (who is paid).
+    owner: Address,
+    /// The prices, or null: not for sale.
+    sheet: Option<PriceSheet>,
+    /// The units the class sells, in dimension order.
+    units: Vec<ResourceUnit>,
+    /// What its capacity offers of each unit.
+    capacity: Vec<u64>,
+    /// What open leases reserve of each unit.
+    reserved: Vec<u64>,
+    /// Height read.
+    height: u64,
+}
+
+/// An account's credits.
+#[derive(ToSchema)]
+pub struct CreditsView {
+    /// The account.
+    address: Address,
+    /// Its credits, base units (outside escrows).
+    credits: Amount,
+    /// Height read.
+    height: u64,
+}
+
+/// The market's bookkeeping.
+#[derive(ToSchema)]
+pub struct MarketBook {
+    /// Last workload id given.
+    last_workload: u64,
+    /// Last lease id given.
+    last_lease: u64,
+    /// Last epoch settled (0: none).
+    settled_epoch: u64,
+    /// Time bucket of the last failover check.
+    checked_bucket: u64,
+    /// Credits ever minted.
+    credits_minted: Amount,
+    /// Credits ever spent (paid to providers).
+    credits_spent: Amount,
+    /// Something changed that may let waiting workloads fit.
+    dirty: bool,
+}
+
+/// Something the market did in a block (tagged by `kind`).
+#[derive(ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MarketEvent {
+    /// A replica was placed (SSE `event: placement`).
+    Placed {
+        /// Workload.
+        workload: u64,
+        /// Lease.
+        lease: u64,
+        /// Asset.
+        asset: Hash32,
+        /// Why this asset.
+        terms: CostTerms,
+        /// The lease it replaces, or null.
+        replaces: Option<u64>,
+    },
+    /// A lease closed (SSE `event: lease_closed`).
+    LeaseClosed {
+        /// Workload.
+        workload: u64,
+        /// Lease.
+        lease: u64,
+        /// Asset.
+        asset: Hash32,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// A workload could not be (fully) placed in this round (SSE `event: unplaced`).
+    Unplaced {
+        /// Workload.
+        workload: u64,
+        /// Why (an `UnplacedReason` code).
+        code: String,
+    },
+    /// A workload's escrow notice changed (SSE `event: escrow`).
+    Escrow {
+        /// Workload.
+        workload: u64,
+        /// The new notice.
+        notice: EscrowNotice,
+    },
+    /// A workload closed (SSE `event: workload_closed`).
+    WorkloadClosed {
+        /// Workload.
+        workload: u64,
+        /// Why.
+        reason: CloseReason,
+        /// Credits refunded to the consumer.
+        refunded: Amount,
+    },
+}
+
+/// The market events of one block.
+#[derive(ToSchema)]
+pub struct MarketEvents {
+    /// Block height (0: none yet).
+    height: u64,
+    /// In order.
+    events: Vec<MarketEvent>,
+}
+
+/// The market at the latest committed block.
+#[derive(ToSchema)]
+pub struct MarketView {
+    /// Parameters in force.
+    params: MarketParams,
+    /// Bookkeeping.
+    book: MarketBook,
+    /// Workloads waiting for (re-)placement.
+    n_queued: u64,
+    /// Open leases.
+    n_open_leases: u64,
+    /// The market events of the last block that had any.
+    last_events: MarketEvents,
+    /// Height read.
+    height: u64,
+    /// State root at that height.
+    state_root: Hash32,
 }

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod config;
 pub mod home;
 pub mod ingest;
+mod market;
 pub mod mempool;
 pub mod metrics;
 pub mod monitor;
@@ -24,6 +25,10 @@ pub use assets::{
 pub use chain::{replay_from_genesis, BlockRejected, Chain, Committed, Proposal, StateOn};
 pub use config::NodeConfig;
 pub use home::{init_home, Home, InitOptions, InitReport};
+pub use market::{
+    CreditsView, LeaseFilter, LeasePage, LeaseView, MarketView, PriceView, WorkloadFilter, WorkloadPage,
+    WorkloadStateFilter, WorkloadView, MAX_MARKET_CURSOR_BYTES, MAX_WORKLOAD_LEASE_SCAN,
+};
 pub use mempool::SubmitError;
 pub use node::{
     read_genesis, read_node_key, AccountView, BlockView, GossipHook, MetricsSource, Node, NodeError, NodeEvent, ReplicationStatus, Status, TxStatus, ValidatorView,

@@ -184,6 +184,15 @@ pub enum NodeEvent {
         /// When, ms since the Unix epoch.
         at_ms: u64,
     },
+    /// The market did something in a committed block (placed or closed a lease, could not
+    /// place a workload, changed an escrow notice, closed a workload); sent after the block's
+    /// `Block` event.
+    Market {
+        /// The block.
+        height: u64,
+        /// What happened.
+        event: depin_types::market::MarketEvent,
+    },
 }
 
 impl NodeEvent {
@@ -207,7 +216,10 @@ impl NodeEvent {
     /// The height the event is about.
     pub fn height(&self) -> u64 {
         match self {
-            NodeEvent::Block { height, .. } | NodeEvent::Health { height, .. } | NodeEvent::Alert { height, .. } => *height,
+            NodeEvent::Block { height, .. }
+            | NodeEvent::Health { height, .. }
+            | NodeEvent::Alert { height, .. }
+            | NodeEvent::Market { height, .. } => *height,
         }
     }
 }
@@ -474,6 +486,7 @@ impl Node {
         let (log_s, apply_s) = (committed.timings.log_append.as_secs_f64(), committed.timings.state_apply.as_secs_f64());
         self.inner.metrics.block(committed.head.height, n_txs - n_rejected, n_rejected, log_s, apply_s);
         let _ = self.inner.events.send(NodeEvent::of_block(block, &committed.receipts));
+        self.market_after_commit(committed);
         Ok(())
     }
 
