@@ -8,6 +8,7 @@
 //!
 //! The genesis is edited after `depin init` for short telemetry epochs (12 s of 6 buckets of
 //! 2 s, offline after 2 silent buckets), so the whole scenario takes about half a minute.
+#![allow(clippy::print_stderr)] // the scenario's timings, for whoever tunes the constants below
 
 mod common;
 
