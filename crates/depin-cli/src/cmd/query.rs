@@ -5,7 +5,7 @@ use std::path::Path;
 use depin_ledger::authstate::{verify_proof, StateProof};
 use depin_types::evidence::EvidenceRecord;
 use depin_types::state_key::{account_key, Account};
-use depin_types::{Address, Amount, Block, Hash32, Receipt};
+use depin_types::{Address, Amount, BlockHeader, Hash32, Receipt, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::QueryCmd;
@@ -49,12 +49,27 @@ struct AccountOut {
     proof: Option<StateProof>,
 }
 
-/// `GET /api/v1/blocks/{height|latest}` (mirror of `depin_node::BlockView`).
+/// `GET /api/v1/blocks/{height|latest}`: the block as the node's log holds it (a telemetry
+/// transaction that retention pruned is a summary, docs/adr/0018).
 #[derive(Deserialize)]
 struct BlockAnswer {
     id: Hash32,
-    block: Block,
+    block: LoggedBlockAnswer,
     receipts: Vec<Receipt>,
+}
+
+#[derive(Deserialize)]
+struct LoggedBlockAnswer {
+    header: BlockHeader,
+    txs: Vec<LoggedTxAnswer>,
+}
+
+/// A whole transaction, or what retention left of a telemetry one.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LoggedTxAnswer {
+    Full(Box<Transaction>),
+    Pruned { id: Hash32, sender: Address, reports: u32 },
 }
 
 /// What `query block` prints.
@@ -255,11 +270,19 @@ fn block(ctx: &Ctx, height: &str) -> CliResult {
         .txs
         .iter()
         .enumerate()
-        .map(|(i, tx)| BlockTx {
-            tx_id: tx.id(),
-            kind: tx.content.body.kind(),
-            sender: tx.content.sender(),
-            outcome: answer.receipts.get(i).map_or_else(|| "no receipt".to_string(), |r| outcome_text(&r.outcome)),
+        .map(|(i, tx)| {
+            let outcome = answer.receipts.get(i).map_or_else(|| "no receipt".to_string(), |r| outcome_text(&r.outcome));
+            match tx {
+                LoggedTxAnswer::Full(tx) => {
+                    BlockTx { tx_id: tx.id(), kind: tx.content.body.kind(), sender: tx.content.sender(), outcome }
+                }
+                LoggedTxAnswer::Pruned { id, sender, reports } => BlockTx {
+                    tx_id: *id,
+                    kind: "submit_telemetry",
+                    sender: *sender,
+                    outcome: format!("{outcome} ({reports} reports, pruned by retention)"),
+                },
+            }
         })
         .collect();
     let out = BlockOut {
