@@ -272,6 +272,16 @@ pub(crate) fn describe(reason: &RejectReason) -> String {
             format!("telemetry report {index}: the device signature does not verify")
         }
         RejectReason::InvalidParams { problem } => format!("invalid parameters: {problem}"),
+        RejectReason::InvalidMarketInput { problem } => format!("invalid price sheet or workload: {problem}"),
+        RejectReason::InsufficientCredits { balance, amount } => {
+            format!("{balance} credits held, {amount} needed: mint more with `depin credits mint`")
+        }
+        RejectReason::UnknownWorkload { id } => format!("no workload {id}"),
+        RejectReason::UnknownLease { id } => format!("no lease {id}"),
+        RejectReason::NotConsumer => "only the workload's consumer may do this".into(),
+        RejectReason::NotProvider => "only the leased asset's owner or manager may do this".into(),
+        RejectReason::AlreadyClosed => "the workload or lease is already closed (or already ending)".into(),
+        RejectReason::MarketFull { limit } => format!("a market limit is reached: {limit}"),
     }
 }
 
