@@ -302,6 +302,28 @@ impl Node {
         }
     }
 
+    /// Watch every asset that ever reported (the ledger's telemetry heads), so that one that
+    /// went silent while the node was down is still judged, and alerted on, after a restart.
+    fn watch_reporting_assets(&self) -> Result<(), NodeError> {
+        const MAX_SEEDED: usize = 1_000_000;
+        let snap = self.inner.chain.ledger().snapshot()?;
+        let mut after: Option<Vec<u8>> = None;
+        let mut ids = Vec::new();
+        while ids.len() < MAX_SEEDED {
+            let page = snap.scan(b"t/h/", after.as_deref(), 10_000)?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            ids.extend(page.iter().filter_map(|(k, _)| {
+                <[u8; 32]>::try_from(&k[4..]).ok().map(|b| AssetId(depin_types::Hash32(b)))
+            }));
+        }
+        let mut m = self.inner.monitor.lock().expect("invariant: monitor lock is never poisoned");
+        for id in ids {
+            m.watched.entry(id).or_default();
+        }
+        Ok(())
+    }
+
     /// Judge every watched asset now; publish health transitions and alerts.
     pub fn monitor_tick(&self) -> Result<(), NodeError> {
         let ids: Vec<AssetId> = {
@@ -391,6 +413,9 @@ impl Node {
     /// Start the telemetry thread: flush accepted reports into transactions every
     /// `flush_interval_ms`, run the monitor every second, and deliver webhook alerts.
     pub fn start_telemetry(&self) -> TelemetryHandle {
+        if let Err(e) = self.watch_reporting_assets() {
+            tracing::warn!(error = %e, "could not list the assets that reported before this start");
+        }
         let url = self.inner.config.alerts.webhook_url.clone();
         if !url.is_empty() {
             let (tx, rx) = mpsc::sync_channel::<serde_json::Value>(1_000);
