@@ -6,12 +6,15 @@
 //!
 //! Suites: [`ledger`] (the ledger in one process), [`consensus`] (four BFT validators, each a
 //! real `depin up` process, loaded over HTTP), [`registry`] (a million assets registered in
-//! fleets, resident memory, queries by owner and region) and [`ingest`] (device-signed
-//! telemetry through a real node's ingest edge until the state counts every report).
+//! fleets, resident memory, queries by owner and region), [`ingest`] (device-signed
+//! telemetry through a real node's ingest edge until the state counts every report) and
+//! [`alloc`] (the allocator placing 100,000 workloads onto 100,000 assets, against the greedy
+//! baseline and a Lagrangian lower bound).
 //!
 //! **Boundary:** this library never prints; the CLI (`depin bench ledger -o json`) owns the
 //! terminal and renders [`BenchReport::to_json`] or [`BenchReport::to_table`].
 
+pub mod alloc;
 pub mod consensus;
 pub mod ingest;
 mod ledger;
@@ -19,6 +22,7 @@ mod measure;
 pub mod registry;
 pub mod report;
 
+pub use alloc::{alloc, AllocBenchOptions};
 pub use consensus::{consensus, ConsensusBenchOptions};
 pub use ingest::{ingest, IngestBenchOptions};
 pub use ledger::{ledger, LedgerBenchOptions};

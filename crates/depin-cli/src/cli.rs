@@ -986,6 +986,22 @@ pub enum BenchCmd {
         #[arg(long)]
         quick: bool,
     },
+    /// The allocator on a seeded problem (100,000 workloads onto 100,000 assets by default):
+    /// seconds beside the greedy baseline's, placed fraction, cost against greedy and against a
+    /// Lagrangian lower bound (at full size and on 200 x 200 instances). Takes about a minute.
+    Alloc {
+        /// Workloads to place (1 to 3 replicas each), 1 to 2000000.
+        #[arg(long, value_name = "N", default_value_t = depin_bench::alloc::DEFAULT_WORKLOADS as u64,
+              value_parser = clap::value_parser!(u64).range(1..=depin_bench::alloc::MAX_SIZE as u64))]
+        workloads: u64,
+        /// Assets to place them on, 1 to 2000000.
+        #[arg(long, value_name = "N", default_value_t = depin_bench::alloc::DEFAULT_ASSETS as u64,
+              value_parser = clap::value_parser!(u64).range(1..=depin_bench::alloc::MAX_SIZE as u64))]
+        assets: u64,
+        /// A small, fast run (CI smoke test): at most 2,000 workloads and 2,000 assets, timed once.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 /// `depin bench consensus`

@@ -1,5 +1,5 @@
 //! Run a benchmark suite and print its report (`depin bench ledger`, `depin bench consensus`,
-//! `depin bench registry`, `depin bench ingest`).
+//! `depin bench registry`, `depin bench ingest`, `depin bench alloc`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,6 +60,25 @@ pub fn run(ctx: &Ctx, cmd: BenchCmd) -> CliResult {
                 );
             }
             depin_bench::ingest(&opts).map_err(bench_error)?
+        }
+        BenchCmd::Alloc { workloads, assets, quick } => {
+            let count = |flag: &str, v: u64| {
+                usize::try_from(v).map_err(|_| CliError::with_code(ExitCode::Usage, format!("{flag} {v} is too large")))
+            };
+            let opts = depin_bench::AllocBenchOptions {
+                workloads: count("--workloads", workloads)?,
+                assets: count("--assets", assets)?,
+                quick,
+            };
+            if ctx.output == Format::Table {
+                eprintln!(
+                    "running the allocation benchmark: {} workloads onto {} assets{}…",
+                    opts.workloads,
+                    opts.assets,
+                    if opts.quick { " (quick)" } else { "" }
+                );
+            }
+            depin_bench::alloc(&opts).map_err(bench_error)?
         }
     };
     match ctx.output {
