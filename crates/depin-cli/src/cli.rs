@@ -74,6 +74,19 @@ pub enum Command {
     /// Look at the whole network: asset health by state, class and region.
     #[command(subcommand)]
     Network(NetworkCmd),
+    /// Ask the market for resources: submit a workload (TOML or JSON spec), follow it, top up
+    /// its escrow, cancel it.
+    #[command(subcommand)]
+    Workload(WorkloadCmd),
+    /// List the leases that place workloads' replicas on assets; give notice on one (provider).
+    #[command(subcommand)]
+    Lease(LeaseCmd),
+    /// Sell an asset's resources: set, show or clear its price sheet (owner or manager).
+    #[command(subcommand)]
+    Price(PriceCmd),
+    /// Mint credits by burning native tokens, and show an account's credits.
+    #[command(subcommand)]
+    Credits(CreditsCmd),
     /// Sign and submit transactions.
     #[command(subcommand)]
     Tx(TxCmd),
@@ -1026,4 +1039,235 @@ pub struct BenchConsensusArgs {
     /// consecutive ports in 20000..32000.
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u16).range(1..=65_528))]
     pub base_port: Option<u16>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The market: workload, lease, price, credits
+// ---------------------------------------------------------------------------------------------
+
+/// The signer and transaction flags of the market commands.
+#[derive(Args, Debug)]
+pub struct MarketTxArgs {
+    /// The account that signs and pays the fee (the consumer of a workload, the owner or
+    /// manager of an asset): a key name or address of the home's keystore. Default: the home's
+    /// only key.
+    #[arg(long, value_name = "KEY")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub common: TxCommon,
+}
+
+/// A workload's state, for `--state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkloadStateArg {
+    /// Waiting for placement.
+    Pending,
+    /// Placed.
+    Running,
+    /// Over (completed, cancelled, overdrawn).
+    Closed,
+}
+
+impl WorkloadStateArg {
+    /// The name the API takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadStateArg::Pending => "pending",
+            WorkloadStateArg::Running => "running",
+            WorkloadStateArg::Closed => "closed",
+        }
+    }
+}
+
+/// `depin workload …`
+#[derive(Subcommand, Debug)]
+pub enum WorkloadCmd {
+    /// Submit a workload from a TOML or JSON spec file, moving its deposit into escrow.
+    ///
+    /// The spec is checked before anything is signed (exit 2 if the ledger would refuse it).
+    /// At the end of the block the allocator places its replicas on priced, in-service assets
+    /// that report telemetry, or records why it could not (`depin workload show ID`).
+    ///
+    /// Spec fields (docs/examples/workload-compute.toml, workload-storage.json):
+    ///   name = "web"                       # optional, up to 64 bytes
+    ///   class = "compute"                  # wireless, compute, storage, energy, sensor, mining
+    ///   replicas = 2                       # 1 to 16
+    ///   duration_epochs = 24               # epochs it runs once placed
+    ///   max_price = 500                    # credits per replica per epoch, at most
+    ///   resources = [{ unit = "vcpu_epoch", amount = 4 }, { unit = "memory_gib_epoch", amount = 8 }]
+    ///   regions = ["851fb467fffffff", "48.85,2.35@5"]   # optional: H3 cells, or LAT,LON@RES
+    ///   near = { lat = 48.85, lon = 2.35, max_km = 50 } # optional (or cell = "H3", max_m)
+    ///   anti_affinity = { distinct_owners = true }      # and distinct_cells_res, distinct_energy
+    ///   min_tier = "self_declared"         # or "vendor_attested"
+    ///   min_uptime_permille = 0            # recent uptime required
+    ///   green_only = false                 # solar, wind or hydro only
+    ///   sla_uptime_permille = 900          # below it, an epoch is not paid
+    ///
+    /// Units by class: compute vcpu_epoch, memory_gib_epoch, gpu_epoch; storage gb_epoch_stored;
+    /// wireless coverage_cell_epoch; energy kwh_stored; sensor stream_epoch; mining
+    /// hashrate_th_epoch.
+    #[command(verbatim_doc_comment)]
+    Submit(WorkloadSubmitArgs),
+    /// List workloads (all, or a consumer's), optionally in one state.
+    List(WorkloadListArgs),
+    /// Show a workload: state, escrow and its notice, leases with asset, price and cost terms,
+    /// and, when not fully placed, why (the reason and how many assets each filter left).
+    Show {
+        /// The workload id.
+        id: u64,
+    },
+    /// Cancel a workload (its consumer): its leases close and the escrow is refunded.
+    Cancel {
+        /// The workload id.
+        id: u64,
+        #[command(flatten)]
+        tx: MarketTxArgs,
+    },
+    /// Add credits to a workload's escrow (its consumer).
+    TopUp {
+        /// The workload id.
+        id: u64,
+        /// Credits to add (base units), > 0.
+        credits: String,
+        #[command(flatten)]
+        tx: MarketTxArgs,
+    },
+}
+
+/// `depin workload submit`
+#[derive(Args, Debug)]
+pub struct WorkloadSubmitArgs {
+    /// The spec file: TOML (`.toml`) or JSON (`.json`).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Credits to put in escrow (base units). Default: enough for the whole run, max_price ×
+    /// replicas × duration_epochs; what is not spent is refunded when the workload closes. At
+    /// least max_price × replicas × min_escrow_epochs (`depin` reads it from the node).
+    #[arg(long, value_name = "CREDITS")]
+    pub deposit: Option<String>,
+    #[command(flatten)]
+    pub tx: MarketTxArgs,
+}
+
+/// `depin workload list`
+#[derive(Args, Debug)]
+pub struct WorkloadListArgs {
+    /// Only this consumer's workloads: an address (depin1…) or a key name.
+    #[arg(long, value_name = "ADDR|KEY")]
+    pub consumer: Option<String>,
+    /// Only workloads in this state.
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub state: Option<WorkloadStateArg>,
+    /// Page size, 1 to 1000.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// Continue after a previous page (the cursor it printed).
+    #[arg(long, value_name = "CURSOR")]
+    pub cursor: Option<String>,
+}
+
+/// `depin lease …`
+#[derive(Subcommand, Debug)]
+pub enum LeaseCmd {
+    /// List leases, filtered by asset, consumer, workload, or open only.
+    List(LeaseListArgs),
+    /// Show one lease: asset, provider, price, cost terms, state, what was paid.
+    Show {
+        /// The lease id.
+        id: u64,
+    },
+    /// Give notice on a lease (the asset's owner or manager): it ends after the market's notice
+    /// period and its replica is placed elsewhere.
+    End {
+        /// The lease id.
+        id: u64,
+        #[command(flatten)]
+        tx: MarketTxArgs,
+    },
+}
+
+/// `depin lease list`
+#[derive(Args, Debug)]
+pub struct LeaseListArgs {
+    /// Only leases on this asset: its id or the device's did:key.
+    #[arg(long, value_name = "ID|DID")]
+    pub asset: Option<String>,
+    /// Only leases of this consumer: an address (depin1…) or a key name.
+    #[arg(long, value_name = "ADDR|KEY")]
+    pub consumer: Option<String>,
+    /// Only leases of this workload.
+    #[arg(long, value_name = "ID")]
+    pub workload: Option<u64>,
+    /// Only open leases (not closed).
+    #[arg(long)]
+    pub open: bool,
+    /// Page size, 1 to 1000.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// Continue after a previous page (the cursor it printed).
+    #[arg(long, value_name = "CURSOR")]
+    pub cursor: Option<String>,
+}
+
+/// `depin price …`
+#[derive(Subcommand, Debug)]
+pub enum PriceCmd {
+    /// Publish an asset's prices (owner or manager), replacing any previous sheet. Running
+    /// leases keep the price they were placed at.
+    ///
+    /// Example: depin price set --asset ID --price vcpu_epoch=10 --price memory_gib_epoch=2
+    Set(PriceSetArgs),
+    /// Show an asset's prices, capacity, reserved and free units.
+    Show {
+        /// The asset id or the device's did:key.
+        #[arg(long, value_name = "ID|DID")]
+        asset: String,
+    },
+    /// Withdraw an asset's prices (owner or manager): it takes no new leases.
+    Clear {
+        /// The asset id or the device's did:key.
+        #[arg(long, value_name = "ID|DID")]
+        asset: String,
+        #[command(flatten)]
+        tx: MarketTxArgs,
+    },
+}
+
+/// `depin price set`
+#[derive(Args, Debug)]
+pub struct PriceSetArgs {
+    /// The asset id or the device's did:key.
+    #[arg(long, value_name = "ID|DID")]
+    pub asset: String,
+    /// A price: UNIT=CREDITS per unit per epoch (repeat for each unit of the class; units left
+    /// out are not for sale). Units: compute vcpu_epoch, memory_gib_epoch, gpu_epoch; storage
+    /// gb_epoch_stored; wireless coverage_cell_epoch; energy kwh_stored; sensor stream_epoch;
+    /// mining hashrate_th_epoch.
+    #[arg(long, value_name = "UNIT=CREDITS", required = true)]
+    pub price: Vec<String>,
+    /// Shortest lease accepted, in epochs (0: any).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_lease_epochs: u32,
+    #[command(flatten)]
+    pub tx: MarketTxArgs,
+}
+
+/// `depin credits …`
+#[derive(Subcommand, Debug)]
+pub enum CreditsCmd {
+    /// Burn native tokens for credits at the market's price (credits_per_token_num /
+    /// credits_per_token_den, `GET /api/v1/market`).
+    Mint {
+        /// Tokens to burn (base units), > 0.
+        #[arg(value_name = "TOKENS")]
+        tokens: String,
+        #[command(flatten)]
+        tx: MarketTxArgs,
+    },
+    /// Show an account's credits (outside escrows).
+    Show {
+        /// An address (depin1…) or a key name. Default: the home's only key.
+        #[arg(value_name = "ADDR")]
+        address: Option<String>,
+    },
 }

@@ -9,6 +9,7 @@ mod health;
 mod init;
 mod keys;
 mod ledger;
+mod market;
 mod network;
 mod proof;
 mod query;
@@ -112,6 +113,10 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Agent(cmd) => agent::run(&ctx, cmd),
         Command::Telemetry(cmd) => telemetry::run(&ctx, cmd),
         Command::Network(cmd) => network::run(&ctx, cmd),
+        Command::Workload(cmd) => market::run_workload(&ctx, cmd),
+        Command::Lease(cmd) => market::run_lease(&ctx, cmd),
+        Command::Price(cmd) => market::run_price(&ctx, cmd),
+        Command::Credits(cmd) => market::run_credits(&ctx, cmd),
         Command::Tx(cmd) => tx::run(&ctx, cmd),
         Command::Query(cmd) => query::run(&ctx, cmd),
         Command::Proof(cmd) => proof::run(&ctx, cmd),
