@@ -152,13 +152,27 @@ pub(super) fn round<R: StateRead + ?Sized>(
     let epoch = tparams.epoch_of(ctx.timestamp_ms);
     let mut open = st.open_leases()?;
     let mut book = st.book()?;
-    let mut unplaced: BTreeMap<u32, &alloc::Unplaced> = solution.unplaced.iter().map(|u| (u.workload, u)).collect();
+    let unplaced: BTreeMap<u32, &alloc::Unplaced> = solution.unplaced.iter().map(|u| (u.workload, u)).collect();
+    // The network-wide lease limit takes whole workloads: a workload whose replicas would pass
+    // it is left waiting, with its own reason.
+    let mut per_workload: BTreeMap<u32, usize> = BTreeMap::new();
     for p in &solution.placements {
-        let w = &mut workloads[p.workload as usize];
-        if open.len() >= MAX_OPEN_LEASES {
-            unplaced.entry(p.workload).or_insert(&FULL);
+        *per_workload.entry(p.workload).or_default() += 1;
+    }
+    let mut over_limit: Vec<u32> = Vec::new();
+    let mut planned = open.len();
+    for (w, n) in &per_workload {
+        if planned + n > MAX_OPEN_LEASES {
+            over_limit.push(*w);
+        } else {
+            planned += n;
+        }
+    }
+    for p in &solution.placements {
+        if over_limit.contains(&p.workload) {
             continue;
         }
+        let w = &mut workloads[p.workload as usize];
         let asset_id = ids[p.asset as usize];
         let provider = st.asset(&asset_id)?.ok_or_else(|| StorageFault("placed asset missing".into()))?.owner;
         let reserved = problem.workloads[p.workload as usize].per_replica;
@@ -202,6 +216,19 @@ pub(super) fn round<R: StateRead + ?Sized>(
     // A re-placement round over; new workloads' and unplaced ones' reasons.
     let mut still_queued = Vec::new();
     for (i, w) in workloads.iter_mut().enumerate() {
+        if over_limit.contains(&(i as u32)) {
+            w.unplaced = Some(UnplacedReason {
+                code: LEASE_LIMIT.to_string(),
+                message: format!("the network holds its maximum of {MAX_OPEN_LEASES} open leases; retried as leases close"),
+                placed: w.leases.len() as u16,
+                funnel: [0; 10],
+                height: ctx.height,
+            });
+            st.event(ctx.height, MarketEvent::Unplaced { workload: w.id, code: LEASE_LIMIT.to_string() })?;
+            still_queued.push(w.id);
+            st.put_workload(w);
+            continue;
+        }
         match unplaced.get(&(i as u32)) {
             Some(u) => {
                 let code = why_code(u.why).to_string();
@@ -225,24 +252,8 @@ pub(super) fn round<R: StateRead + ?Sized>(
     Ok(())
 }
 
-/// Stand-in reason when the network-wide lease limit stops a placement.
-static FULL: alloc::Unplaced = alloc::Unplaced {
-    workload: 0,
-    placed: 0,
-    why: alloc::Why::NoCapacity,
-    funnel: alloc::Funnel {
-        class: 0,
-        region: 0,
-        distance: 0,
-        tier: 0,
-        uptime: 0,
-        green: 0,
-        lease_length: 0,
-        price: 0,
-        capacity: 0,
-        distinct: 0,
-    },
-};
+/// The reason code of a workload the network-wide open-lease limit keeps waiting.
+const LEASE_LIMIT: &str = "lease_limit";
 
 /// True if the asset reported within `offline_after_buckets` buckets (it would be judged
 /// offline otherwise, and a lease on it would fail at once).
