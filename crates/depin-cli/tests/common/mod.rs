@@ -1,6 +1,8 @@
 //! Start and stop real `depin` processes for end-to-end tests.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod live;
+
 use std::fs::File;
 use std::io::Write as _;
 use std::net::TcpListener;
