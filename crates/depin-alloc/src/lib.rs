@@ -56,12 +56,14 @@
 
 mod check;
 mod eval;
+mod exact;
 pub mod sample;
 mod select;
 mod solver;
 
 pub use check::check;
 pub use eval::judge;
+pub use exact::{Exact, optimum};
 pub use solver::{greedy, lower_bound, solve};
 
 /// Resource dimensions; their meaning (CPU, memory, bandwidth, storage, …) is set per asset

@@ -21,6 +21,10 @@ const ITERATIONS: u32 = 12;
 const FP: u32 = 16;
 /// Fractional bits of the normalized subgradient.
 const GP: u32 = 10;
+/// Regret restarts at most: each serves one more high-regret workload first.
+const RESTARTS: usize = 8;
+/// Candidate pairs above which no restart runs (each costs a primal pass and local search).
+const RESTART_MAX_CANDIDATES: usize = 50_000;
 /// Local-improvement passes at most.
 const IMPROVE_PASSES: u32 = 2;
 /// Replicas on a full asset an ejection chain tries to move away, at most.
@@ -595,11 +599,21 @@ fn fallback_candidates(
 /// Place workloads in order, each on its best set under the reduced costs that fits the
 /// remaining capacity; a workload short of room in its candidates gets a full scan.
 fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
+    primal_in(prep, lambda, 0..prep.views.len())
+}
+
+/// [`primal`] with the workloads served in `order` (each index once) instead of index order.
+fn primal_in(
+    prep: &Prep<'_>,
+    lambda: Option<&Lambda>,
+    order: impl Iterator<Item = usize>,
+) -> Assign {
     let p = prep.idx.p;
     let mut residual: Vec<Units> = p.assets.iter().map(|a| a.free).collect();
-    let mut chosen_all = Vec::with_capacity(p.workloads.len());
+    let mut chosen_all = vec![Vec::new(); p.workloads.len()];
     let mut fallbacks = 0;
-    for (wi, v) in prep.views.iter().enumerate() {
+    for wi in order {
+        let v = &prep.views[wi];
         let w = v.w;
         let need = w.replicas;
         let list = prep.list(wi);
@@ -648,7 +662,7 @@ fn primal(prep: &Prep<'_>, lambda: Option<&Lambda>) -> Assign {
                 r[d] -= per[d];
             }
         }
-        chosen_all.push(picked);
+        chosen_all[wi] = picked;
     }
     Assign {
         chosen: chosen_all,
@@ -712,6 +726,69 @@ fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
         }
     }
     moves
+}
+
+/// Regret restarts: the workload whose replicas cost the most above its cheapest candidates
+/// (usually one pushed far away because earlier workloads took the assets it needed, which
+/// moves of one or two replicas cannot undo) is served first, then the rest in order; the new
+/// assignment, improved, replaces `best` if it is better under the objective (never fewer
+/// replicas for an earlier workload). Each round promotes the next untried workload, keeping
+/// the promotions that helped. Returns the moves of the accepted rounds; skipped on large
+/// problems (a fixed work budget).
+fn promote(prep: &Prep<'_>, best: &mut Assign, lambda: &Lambda) -> u32 {
+    if prep.cands.len() > RESTART_MAX_CANDIDATES {
+        return 0;
+    }
+    let n = prep.views.len();
+    let mut kept: Vec<usize> = Vec::new();
+    let mut tried = vec![false; n];
+    let mut moves = 0;
+    for _ in 0..RESTARTS {
+        // The highest regret not tried yet (ties: the earlier workload).
+        let Some((regret, wi)) = (0..n)
+            .filter(|&wi| !tried[wi])
+            .map(|wi| (regret(prep, best, wi), wi))
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        else {
+            break;
+        };
+        if regret == 0 {
+            break;
+        }
+        tried[wi] = true;
+        let mut first = kept.clone();
+        first.push(wi);
+        let mut won = false;
+        for l in [None, Some(lambda)] {
+            let rest = (0..n).filter(|i| !first.contains(i));
+            let mut a = primal_in(prep, l, first.iter().copied().chain(rest));
+            let m = improve(prep, &mut a);
+            if a.better_than(best) {
+                a.fallbacks += best.fallbacks;
+                *best = a;
+                moves += m;
+                won = true;
+            }
+        }
+        if won {
+            kept = first;
+        }
+    }
+    moves
+}
+
+/// How much workload `wi`'s chosen replicas cost above as many of its cheapest candidates
+/// (capacity and anti-affinity ignored); a workload left short counts as `u128::MAX`.
+fn regret(prep: &Prep<'_>, a: &Assign, wi: usize) -> u128 {
+    let need = usize::from(prep.views[wi].w.replicas);
+    let got = &a.chosen[wi];
+    if got.len() < need {
+        return u128::MAX;
+    }
+    let paid: u128 = got.iter().map(|(_, t)| u128::from(t.total())).sum();
+    let list = prep.list(wi);
+    let cheapest = list.first().map_or(0, |c| u128::from(c.cost));
+    paid.saturating_sub(cheapest * need as u128)
 }
 
 /// The attributes of workload `wi`'s running replicas and its chosen ones except the `r`-th.
@@ -928,7 +1005,8 @@ pub fn solve(p: &Problem) -> Solution {
     if candidate.better_than(&best) {
         best = candidate;
     }
-    let moves = improve(&prep, &mut best);
+    let mut moves = improve(&prep, &mut best);
+    moves += promote(&prep, &mut best, &dual.best_lambda);
     let stats = Stats {
         iterations: dual.iterations,
         moves,
