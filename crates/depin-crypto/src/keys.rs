@@ -228,6 +228,53 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// Verify a device report signature (rule M-2): the Ed25519 part (of an Ed25519 or hybrid
+    /// key) by the cofactored equation of [`crate::cofactored`] instead of strictly, the ML-DSA
+    /// part as [`PublicKey::verify`] does; hybrid requires both. Transaction and block signatures
+    /// stay strict ([`PublicKey::verify`]).
+    pub fn verify_cofactored(&self, message: &[u8], signature: &Signature) -> Result<(), KeyError> {
+        let (ed, pq) = self.parts(signature)?;
+        if let Some((pk, sig)) = ed {
+            let key = crate::cofactored::CofactoredKey::from_bytes(&pk)
+                .ok_or(KeyError::Malformed("ed25519 public key"))?;
+            if !key.verify(message, &sig) {
+                return Err(KeyError::Invalid);
+            }
+        }
+        match pq {
+            Some((pk, sig)) => verify_ml_dsa(pk, message, sig),
+            None => Ok(()),
+        }
+    }
+
+    /// The Ed25519 part (key, signature) and the ML-DSA part of a key and a signature of its
+    /// scheme.
+    #[allow(clippy::type_complexity)] // two optional pairs, named at the one call site each
+    pub(crate) fn parts<'a>(
+        &'a self,
+        signature: &'a Signature,
+    ) -> Result<(Option<([u8; 32], [u8; 64])>, Option<(&'a [u8], &'a [u8])>), KeyError> {
+        if signature.scheme != self.scheme {
+            return Err(KeyError::SchemeMismatch { key: self.scheme, signature: signature.scheme });
+        }
+        let ed = |pk: &[u8], sig: &[u8]| -> ([u8; 32], [u8; 64]) {
+            (
+                pk[..ED25519_PUBLIC_LEN].try_into().expect("invariant: lengths follow the scheme"),
+                sig[..ED25519_SIGNATURE_LEN].try_into().expect("invariant: lengths follow the scheme"),
+            )
+        };
+        Ok(match self.scheme {
+            Scheme::Ed25519 => (Some(ed(&self.bytes, &signature.bytes)), None),
+            Scheme::MlDsa65 => (None, Some((&self.bytes[..], &signature.bytes[..]))),
+            Scheme::Hybrid => (
+                Some(ed(&self.bytes, &signature.bytes)),
+                Some((&self.bytes[ED25519_PUBLIC_LEN..], &signature.bytes[ED25519_SIGNATURE_LEN..])),
+            ),
+        })
+    }
+}
+
 fn verify_ed25519(pk: &[u8], message: &[u8], sig: &[u8]) -> Result<(), KeyError> {
     let pk: &[u8; 32] = pk.try_into().map_err(|_| KeyError::Malformed("ed25519 public key"))?;
     let sig: &[u8; 64] = sig.try_into().map_err(|_| KeyError::Malformed("ed25519 signature"))?;
@@ -237,7 +284,7 @@ fn verify_ed25519(pk: &[u8], message: &[u8], sig: &[u8]) -> Result<(), KeyError>
     vk.verify_strict(message, &sig).map_err(|_| KeyError::Invalid)
 }
 
-fn verify_ml_dsa(pk: &[u8], message: &[u8], sig: &[u8]) -> Result<(), KeyError> {
+pub(crate) fn verify_ml_dsa(pk: &[u8], message: &[u8], sig: &[u8]) -> Result<(), KeyError> {
     let enc = ml_dsa::EncodedVerifyingKey::<MlDsa65>::try_from(pk)
         .map_err(|_| KeyError::Malformed("ml-dsa public key"))?;
     let vk = ml_dsa::VerifyingKey::<MlDsa65>::decode(&enc);

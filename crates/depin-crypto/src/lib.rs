@@ -24,6 +24,7 @@ macro_rules! serde_via_text {
 pub(crate) use serde_via_text;
 
 mod address;
+pub mod cofactored;
 pub mod did;
 mod hash;
 mod keys;
@@ -35,7 +36,8 @@ pub use did::{did_key, parse_did_key, DidError};
 pub use hash::{hash_domain, Hash32, HashParseError};
 pub use keys::{KeyError, PublicKey, Scheme, SecretKey, Signature};
 pub use merkle::merkle_root;
-pub use verify::{verify_all_parallel, Ed25519Batch};
+pub use cofactored::{verify_cofactored_all, CofactoredKey};
+pub use verify::{verify_all_parallel, verify_chunks_parallel, Ed25519Batch};
 
 /// Domain-separation contexts: every hash in depin names what it hashes, so that bytes of one kind
 /// can never be passed off as another (spec rule C-1).

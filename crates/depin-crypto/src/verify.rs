@@ -1,10 +1,11 @@
-//! Verify many signatures at once: spread over all cores, or as an Ed25519 batch.
+//! Verify many signatures at once: spread over all cores in chunks, or as an Ed25519 batch.
 //!
 //! Used at the edges (mempool admission, block verification, telemetry ingest), never inside the
 //! state machine: the machine receives the per-item verdicts as input, which keeps it free of
 //! threads while verification uses every core.
 
 use std::num::NonZeroUsize;
+use std::sync::Mutex;
 
 /// Run `check` on every item using all available cores; returns the verdicts in input order.
 /// The result is identical to a sequential map: only the scheduling is parallel.
@@ -14,23 +15,48 @@ where
     R: Send + Clone + Default,
     F: Fn(&T) -> R + Sync,
 {
-    let n_threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    // Below this many items a thread costs more than it saves.
-    const MIN_PER_THREAD: usize = 32;
-    if n_threads == 1 || items.len() < 2 * MIN_PER_THREAD {
-        return items.iter().map(&check).collect();
-    }
-    let chunk = items.len().div_ceil(n_threads).max(MIN_PER_THREAD);
-    let mut out = vec![R::default(); items.len()];
-    std::thread::scope(|s| {
-        for (inp, outp) in items.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            let check = &check;
-            s.spawn(move || {
-                for (i, o) in inp.iter().zip(outp.iter_mut()) {
-                    *o = check(i);
-                }
-            });
+    // Small enough that a core slowed by other work takes fewer chunks, large enough that taking
+    // one costs nothing next to verifying it.
+    const CHUNK: usize = 16;
+    verify_chunks_parallel(items, CHUNK, |inp, out| {
+        for (i, o) in inp.iter().zip(out.iter_mut()) {
+            *o = check(i);
         }
+    })
+}
+
+/// Run `check` over consecutive chunks of `chunk` items (the last may be shorter) on all
+/// available cores; `check` writes one verdict per item of its chunk. The calling thread works
+/// too, and every thread takes the next chunk nobody has taken until none is left, so a core
+/// busy with other work (the sequencer) takes fewer chunks instead of making the others wait.
+/// The result is identical to a sequential run: only the scheduling is parallel.
+pub fn verify_chunks_parallel<T, R, F>(items: &[T], chunk: usize, check: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send + Clone + Default,
+    F: Fn(&[T], &mut [R]) + Sync,
+{
+    assert!(chunk > 0, "invariant: chunks hold at least one item");
+    let mut out = vec![R::default(); items.len()];
+    let n_chunks = items.len().div_ceil(chunk);
+    let n_threads = std::thread::available_parallelism().map_or(1, NonZeroUsize::get).min(n_chunks);
+    if n_threads <= 1 {
+        for (inp, outp) in items.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            check(inp, outp);
+        }
+        return out;
+    }
+    let queue = Mutex::new(items.chunks(chunk).zip(out.chunks_mut(chunk)));
+    let work = || loop {
+        let next = queue.lock().expect("invariant: no thread panics holding the chunk queue").next();
+        let Some((inp, outp)) = next else { break };
+        check(inp, outp);
+    };
+    std::thread::scope(|s| {
+        for _ in 1..n_threads {
+            s.spawn(work);
+        }
+        work();
     });
     out
 }
