@@ -1,5 +1,5 @@
 //! The `ingest` suite: device-signed telemetry reports through a real node's ingest edge
-//! (`Node::ingest_at`: checks, strict signature verification on all cores, packing into
+//! (`Node::ingest_at`: checks, cofactored batch signature verification on all cores, packing into
 //! `SubmitTelemetry` transactions) and its local sequencer (durable blocks on a real redb
 //! ledger) until every report is counted in the asset's epoch aggregate in state, beside the
 //! physical reference of the same run: the raw Ed25519 batch-verify rate on all cores
@@ -13,8 +13,9 @@
 //!    1, 2, … per asset, device timestamps spaced evenly and ending a few seconds before the run,
 //!    class metrics within the declared capacity, a GNSS fix for mobile assets.
 //! 2. **References.** For a fixed duration each, one thread per core: `Ed25519Batch::verify`
-//!    over batches of 64 distinct reports (the target's reference), then strict
-//!    `PublicKey::verify` of single reports (what the edge does, for context).
+//!    over batches of 64 distinct reports (the target's reference), strict `PublicKey::verify`
+//!    of single reports (the transaction rule, for context), and the edge's own predicate raw:
+//!    cofactored batches of `VERIFY_BATCH` (`depin_crypto::cofactored`, rule M-2).
 //! 3. **Node.** A real node on a temporary directory with its local sequencer (default
 //!    sequencer and mempool configuration; an ingest queue and per-asset rate limit that admit
 //!    the load); the fleets are registered and committed before the timed window.
@@ -33,10 +34,12 @@ use std::collections::BTreeMap;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use depin_crypto::cofactored::verify_cofactored_batch_bytes;
 use depin_crypto::Ed25519Batch;
 use depin_ledger::Ledger;
 use depin_node::config::NodeConfig;
 use depin_node::home::Home;
+use depin_node::ingest::VERIFY_BATCH;
 use depin_node::{Chain, IngestError, Node, TxStatus};
 use depin_types::asset::{
     AssetDescriptor, AssetId, Capacity, Mobility, Registration, RegistryParams, MAX_REGISTRATIONS_PER_TX,
@@ -168,9 +171,11 @@ pub fn ingest(opts: &IngestBenchOptions) -> Result<BenchReport, BenchError> {
     let raw = RawReports::new(&work.chain_id, &work.feeds, RAW_ITEMS);
     let batch_rate = raw.batch_rate(sizes.raw)?;
     let single_rate = raw.single_rate(sizes.raw)?;
+    let cofactored_rate = raw.cofactored_batch_rate(sizes.raw)?;
     drop(raw);
     results.push(BenchResult::new("raw_batch_verify_all_cores", batch_rate, "sig/s"));
     results.push(BenchResult::new("raw_single_verify_all_cores", single_rate, "sig/s"));
+    results.push(BenchResult::new("raw_cofactored_batch_verify_all_cores", cofactored_rate, "sig/s"));
 
     // A real node on a temporary directory, its fleets registered before the timed window.
     let dir = tempfile::tempdir()?;
@@ -196,6 +201,7 @@ pub fn ingest(opts: &IngestBenchOptions) -> Result<BenchReport, BenchError> {
             .with_target(Target::at_least(TARGET_RATIO)),
     );
     results.push(BenchResult::new("ingest_ratio_to_raw_single_verify", end_to_end / single_rate, "ratio"));
+    results.push(BenchResult::new("ingest_ratio_to_raw_cofactored_batch", end_to_end / cofactored_rate, "ratio"));
     results.push(BenchResult::new("accepted", run.accepted as f64, "reports"));
     results.push(BenchResult::new("assets", sizes.assets as f64, "assets"));
     results.push(BenchResult::new("clients", sizes.clients as f64, "threads"));
@@ -689,6 +695,16 @@ impl RawReports {
             Ed25519Batch::verify(&msgs, &self.signature_bytes[a..b], &self.key_bytes[a..b])
         })
         .ok_or(BenchError::Signature("raw batch verification of the workload's reports"))
+    }
+
+    /// The edge's predicate raw: `verify_cofactored_batch_bytes` (keys decoded per call, as the
+    /// reference does) over batches of the edge's size, one thread per core.
+    fn cofactored_batch_rate(&self, duration: Duration) -> Result<f64, BenchError> {
+        self.rate(duration, VERIFY_BATCH, |a, b| {
+            let msgs: Vec<&[u8]> = self.messages[a..b].iter().map(Vec::as_slice).collect();
+            verify_cofactored_batch_bytes(&msgs, &self.signature_bytes[a..b], &self.key_bytes[a..b])
+        })
+        .ok_or(BenchError::Signature("raw cofactored batch verification of the workload's reports"))
     }
 
     /// Strict `PublicKey::verify` of single reports, one thread per core.

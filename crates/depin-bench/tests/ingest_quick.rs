@@ -10,9 +10,11 @@ type Expected = (&'static str, &'static str, Option<(Op, f64)>);
 const EXPECTED: &[Expected] = &[
     ("raw_batch_verify_all_cores", "sig/s", None),
     ("raw_single_verify_all_cores", "sig/s", None),
+    ("raw_cofactored_batch_verify_all_cores", "sig/s", None),
     ("ingest_end_to_end", "reports/s", None),
     ("ingest_ratio_to_raw_batch_verify", "ratio", Some((Op::AtLeast, 0.8))),
     ("ingest_ratio_to_raw_single_verify", "ratio", None),
+    ("ingest_ratio_to_raw_cofactored_batch", "ratio", None),
     ("accepted", "reports", None),
     ("assets", "assets", None),
     ("clients", "threads", None),

@@ -237,11 +237,48 @@ pub struct SignedReport {
 }
 
 impl SignedReport {
-    /// True if the signature verifies under `device_key` (strict) and the key is the asset's.
+    /// True if the key is the asset's and the signature verifies under it by the cofactored
+    /// equation (rule M-2, [`PublicKey::verify_cofactored`]; docs/adr/0020).
     pub fn signature_ok(&self, chain_id: &str) -> bool {
         AssetId::of(&self.device_key) == self.report.asset
-            && self.device_key.verify(&report_message(chain_id, &self.report), &self.signature).is_ok()
+            && self.device_key.verify_cofactored(&report_message(chain_id, &self.report), &self.signature).is_ok()
     }
+}
+
+/// Rule M-2 for many reports at once: `true` exactly when [`SignedReport::signature_ok`] holds
+/// for every report (one cofactored batch equation; a `false` says nothing about which report).
+pub fn reports_signature_ok(chain_id: &str, reports: &[&SignedReport]) -> bool {
+    if reports.iter().any(|r| AssetId::of(&r.device_key) != r.report.asset) {
+        return false;
+    }
+    let messages: Vec<Vec<u8>> = reports.iter().map(|r| report_message(chain_id, &r.report)).collect();
+    let items: Vec<(&PublicKey, &[u8], &Signature)> =
+        reports.iter().zip(&messages).map(|(r, m)| (&r.device_key, m.as_slice(), &r.signature)).collect();
+    depin_crypto::verify_cofactored_all(&items)
+}
+
+/// Rule M-2 verdicts of many reports into `out` (one per report): one batch equation, and
+/// single verification of each report only when the batch fails.
+pub fn report_signature_verdicts(chain_id: &str, reports: &[&SignedReport], out: &mut [bool]) {
+    assert_eq!(reports.len(), out.len(), "invariant: one verdict per report");
+    if reports_signature_ok(chain_id, reports) {
+        out.fill(true);
+        return;
+    }
+    for (o, r) in out.iter_mut().zip(reports) {
+        *o = r.signature_ok(chain_id);
+    }
+    // A failing batch has a failing item, except with probability 2^-128 per batch.
+    debug_assert!(out.iter().any(|ok| !ok), "invariant: a failing batch has a failing report");
+}
+
+/// The index of the first report whose signature fails rule M-2, if any
+/// ([`report_signature_verdicts`]).
+pub fn first_bad_report_signature(chain_id: &str, reports: &[SignedReport]) -> Option<usize> {
+    let refs: Vec<&SignedReport> = reports.iter().collect();
+    let mut verdicts = vec![false; refs.len()];
+    report_signature_verdicts(chain_id, &refs, &mut verdicts);
+    verdicts.iter().position(|ok| !ok)
 }
 
 /// A distance band of location trust: fixes within `max_m` of the asserted cell earn
@@ -782,6 +819,39 @@ mod tests {
         assert!(!wrong.signature_ok("depin-a"), "a key that is not the asset's");
         wrong.report.asset = AssetId::of(&other.public_key());
         assert!(!wrong.signature_ok("depin-a"), "the signature covered the old asset id");
+    }
+
+    #[test]
+    fn batch_verdict_finds_the_first_bad_report_of_every_scheme() {
+        let signed: Vec<SignedReport> = (0..12u8)
+            .map(|i| {
+                let scheme = [Scheme::Ed25519, Scheme::Hybrid, Scheme::MlDsa65][usize::from(i % 3)];
+                let key = SecretKey::from_seeds(scheme, &vec![i; if scheme == Scheme::Hybrid { 64 } else { 32 }]).unwrap();
+                Report {
+                    version: REPORT_VERSION,
+                    asset: AssetId::of(&key.public_key()),
+                    epoch: 1,
+                    seq: u64::from(i) + 1,
+                    timestamp_ms: 60_000,
+                    uptime_s: 10,
+                    metrics: Metrics::Sensor { readings: 4 },
+                    fix: None,
+                }
+                .sign("depin-a", &key)
+            })
+            .collect();
+        assert_eq!(first_bad_report_signature("depin-a", &signed), None);
+        assert_eq!(first_bad_report_signature("depin-b", &signed), Some(0));
+        for bad in [1, 4, 8, 11] {
+            let mut reports = signed.clone();
+            reports[bad].report.uptime_s += 1;
+            reports[bad + 1..].iter_mut().for_each(|r| r.report.seq += 100);
+            assert_eq!(first_bad_report_signature("depin-a", &reports), Some(bad), "the first of several bad ones");
+            let refs: Vec<&SignedReport> = reports.iter().collect();
+            let mut verdicts = vec![false; refs.len()];
+            report_signature_verdicts("depin-a", &refs, &mut verdicts);
+            assert_eq!(verdicts.iter().filter(|ok| !**ok).count(), reports.len() - bad);
+        }
     }
 
     #[test]

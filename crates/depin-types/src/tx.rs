@@ -288,10 +288,7 @@ impl Transaction {
                     .map(|i| u32::try_from(i).expect("invariant: batches are bounded"))
             }
             TxBody::SubmitTelemetry { reports } => {
-                let chain = &self.content.chain_id;
-                reports
-                    .iter()
-                    .position(|r| !r.signature_ok(chain))
+                crate::telemetry::first_bad_report_signature(&self.content.chain_id, reports)
                     .map(|i| u32::try_from(i).expect("invariant: batches are bounded"))
             }
             _ => None,

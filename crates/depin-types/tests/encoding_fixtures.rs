@@ -580,5 +580,22 @@ fn telemetry_report_vector() {
     assert_eq!(hex::encode(&message), REPORT_MESSAGE_HEX, "the signed bytes changed: a format change");
     check_fixture("SignedReport", &r, SIGNED_REPORT_HEX);
 }
+/// The spec's second report vector: the same report signed with a point of order 8 added to the
+/// signature's `R` (crafted in `depin_crypto::cofactored`'s tests). Rule M-2 (cofactored,
+/// ADR 0020) accepts it; strict verification, the transaction rule, refuses it.
+#[test]
+fn telemetry_torsion_report_vector() {
+    let mut r = report_fixture();
+    let sig = hex::decode(TORSION_REPORT_SIGNATURE_HEX).unwrap();
+    r.signature = depin_types::Signature::from_parts(Scheme::Ed25519, &sig).unwrap();
+    assert!(r.signature_ok("depin-fixture"), "cofactored verification accepts a torsion component");
+    let message = depin_types::telemetry::report_message("depin-fixture", &r.report);
+    assert!(r.device_key.verify(&message, &r.signature).is_err(), "strict verification refuses it");
+    assert_eq!(depin_types::telemetry::first_bad_report_signature("depin-fixture", &[report_fixture(), r.clone()]), None);
+    check_fixture("SignedReport (torsion R)", &r, TORSION_SIGNED_REPORT_HEX);
+}
+const TORSION_REPORT_SIGNATURE_HEX: &str = "7d7d0665f41ca27be2ce6e7da18a918c61a3ac2f2658848b9794003153b10032279d94db075af7afb0e490d17093c8005a64f9e68009c85bf9af2f9c5686cf05";
+const TORSION_SIGNED_REPORT_HEX: &str = "01497ace40076fe39edb97dffb345b16d98a2bd23fd7999f68434fb95dbe7bfaca9e340700000000002a000000000000000068e5cf8b0100003c000000040c00000001ffd12d6246fbc1080500000001ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c017d7d0665f41ca27be2ce6e7da18a918c61a3ac2f2658848b9794003153b10032279d94db075af7afb0e490d17093c8005a64f9e68009c85bf9af2f9c5686cf05";
+
 const REPORT_MESSAGE_HEX: &str = "646570696e2f7369676e2f74656c656d657472792d7265706f72742f76310d000000646570696e2d6669787475726501497ace40076fe39edb97dffb345b16d98a2bd23fd7999f68434fb95dbe7bfaca9e340700000000002a000000000000000068e5cf8b0100003c000000040c00000001ffd12d6246fbc10805000000";
 const SIGNED_REPORT_HEX: &str = "01497ace40076fe39edb97dffb345b16d98a2bd23fd7999f68434fb95dbe7bfaca9e340700000000002a000000000000000068e5cf8b0100003c000000040c00000001ffd12d6246fbc1080500000001ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c014520e94393e9d84db6629c783c763693cbd2cb9d114e3fda762429d1503cca9eb077a9c1ac33c63b48abc1e98adca1d0d552548ed1ca0d5207e29649534e3b01";
