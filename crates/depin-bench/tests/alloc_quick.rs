@@ -15,8 +15,13 @@ const EXPECTED: &[Expected] = &[
     ("alloc_time_vs_greedy", "ratio", None),
     ("cost_vs_greedy", "ratio", None),
     ("greedy_placed_fraction", "ratio", None),
-    ("cost_vs_lower_bound", "ratio", Some((Op::AtMost, 1.05))),
-    ("cost_vs_lower_bound_small", "ratio", Some((Op::AtMost, 1.05))),
+    ("cost_vs_optimum_small", "ratio", Some((Op::AtMost, 1.05))),
+    ("worst_cost_vs_optimum_small", "ratio", None),
+    ("instances_vs_optimum", "instances", None),
+    ("instances_optimum_gave_up", "instances", None),
+    ("lower_bound_vs_optimum_small", "ratio", None),
+    ("cost_vs_lower_bound", "ratio", None),
+    ("cost_vs_lower_bound_small", "ratio", None),
     ("greedy_cost_vs_lower_bound_small", "ratio", None),
     ("workloads", "workloads", None),
     ("assets", "assets", None),
@@ -49,6 +54,9 @@ fn quick_alloc_suite_reports_every_result_in_the_design_shape() {
     assert!(value("placed_fraction") > 0.5 && value("placed_fraction") <= 1.0);
     assert!(value("cost_vs_lower_bound") >= 1.0, "a bound is below the cost");
     assert!(value("cost_vs_lower_bound_small") >= 1.0);
+    assert!(value("cost_vs_optimum_small") >= 1.0, "nothing beats the optimum");
+    assert!(value("lower_bound_vs_optimum_small") <= 1.0, "a bound is below the optimum");
+    assert!(value("instances_vs_optimum") >= 1.0, "some instances were solved exactly");
 
     let v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(v["suite"], "alloc");

@@ -1000,8 +1000,10 @@ pub enum BenchCmd {
         quick: bool,
     },
     /// The allocator on a seeded problem (100,000 workloads onto 100,000 assets by default):
-    /// seconds beside the greedy baseline's, placed fraction, cost against greedy and against a
-    /// Lagrangian lower bound (at full size and on 200 x 200 instances). Takes about a minute.
+    /// seconds beside the greedy baseline's, placed fraction, cost against the exact optimum
+    /// (branch and bound, on 100 contended instances of 24 x 24 to 80 x 80), against greedy and
+    /// against a Lagrangian lower bound (at full size and on 200 x 200 instances). Takes about
+    /// a minute.
     Alloc {
         /// Workloads to place (1 to 3 replicas each), 1 to 2000000.
         #[arg(long, value_name = "N", default_value_t = depin_bench::alloc::DEFAULT_WORKLOADS as u64,
