@@ -299,7 +299,10 @@ pub(crate) fn judge_with(
 ) -> Result<CostTerms, Why> {
     let w = v.w;
     let a = &p.assets[ai as usize];
-    if a.class != w.class || v.exclude.binary_search(&ai).is_ok() {
+    if a.class != w.class
+        || (w.gpu_model != 0 && a.gpu_model != w.gpu_model)
+        || v.exclude.binary_search(&ai).is_ok()
+    {
         return Err(Why::NoAssetOfClass);
     }
     if !v.regions.is_empty() && !in_region {

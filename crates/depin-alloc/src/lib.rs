@@ -11,7 +11,7 @@
 //!
 //! - A replica on asset `a` consumes `per_replica` from `a.free` in every dimension; the sum
 //!   over the replicas placed on an asset never exceeds its `free`, in any dimension.
-//! - Filters, in funnel order: class (and not in `exclude`), region, distance (`near.max_m`),
+//! - Filters, in funnel order: class and GPU model (and not in `exclude`), region, distance (`near.max_m`),
 //!   attestation tier, uptime, green, minimum lease length, price (`max_price`, literal: 0
 //!   admits only free assets), capacity (`free >= per_replica`), anti-affinity.
 //! - Cost of one replica on `a`, per epoch: `price = Σ_d a.price[d] × per_replica[d]`;
@@ -113,6 +113,9 @@ pub struct Asset {
     pub green: bool,
     /// Energy source code (for `distinct_energy`).
     pub energy_source: u8,
+    /// The model of its GPUs as a code mapped by the caller (0: no GPU, or several models,
+    /// which only serve workloads that name none).
+    pub gpu_model: u32,
 }
 
 /// Where a workload wants to run: cost grows with the distance from `cell`.
@@ -131,6 +134,8 @@ pub struct Workload {
     pub id: u64,
     /// The asset class it runs on.
     pub class: u8,
+    /// Only assets whose GPUs are all of this model (the caller's code; 0: any).
+    pub gpu_model: u32,
     /// Units one replica consumes on its asset, per dimension.
     pub per_replica: Units,
     /// Replicas still to place.
@@ -224,7 +229,7 @@ pub struct Placement {
 /// workload's running replicas removed); with no anti-affinity flag it equals `capacity`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Funnel {
-    /// Assets of the workload's class, not excluded.
+    /// Assets of the workload's class (and GPU model, when it names one), not excluded.
     pub class: u32,
     /// … inside one of its regions.
     pub region: u32,
@@ -255,7 +260,7 @@ pub struct Funnel {
 /// fewer replicas than needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Why {
-    /// Too few assets of the class (not counting excluded ones).
+    /// Too few assets of the class (and GPU model; not counting excluded ones).
     NoAssetOfClass,
     /// Too few of them inside the requested regions.
     OutsideRegion,
@@ -286,7 +291,7 @@ impl Why {
     pub fn describe(&self) -> &'static str {
         match self {
             Why::NoAssetOfClass => {
-                "not enough assets of the requested class (excluded assets not counted)"
+                "not enough assets of the requested class and GPU model (excluded assets not counted)"
             }
             Why::OutsideRegion => "not enough assets of the class inside the requested regions",
             Why::TooFar => {

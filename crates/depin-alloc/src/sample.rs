@@ -131,6 +131,7 @@ pub fn problem(spec: &SampleSpec) -> Problem {
             uptime_permille: 900 + rng.below(101) as u16,
             green: rng.chance(500),
             energy_source: rng.below(5) as u8,
+            gpu_model: 0,
         });
     }
     let mut workloads = Vec::with_capacity(spec.workloads);
@@ -163,6 +164,7 @@ pub fn problem(spec: &SampleSpec) -> Problem {
         workloads.push(Workload {
             id: i as u64,
             class: rng.below(u64::from(classes)) as u8,
+            gpu_model: 0,
             per_replica,
             replicas,
             placed: Vec::new(),

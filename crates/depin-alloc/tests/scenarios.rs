@@ -21,12 +21,14 @@ fn asset(id: u64) -> Asset {
         uptime_permille: 990,
         green: true,
         energy_source: (id % 3) as u8,
+        gpu_model: 0,
     }
 }
 
 fn workload() -> Workload {
     Workload {
         class: 1,
+        gpu_model: 0,
         per_replica: [10, 10, 10, 10],
         replicas: 2,
         duration_epochs: 30,
@@ -74,6 +76,25 @@ fn refuses_a_class_with_too_few_assets() {
     let s = refused(|a| a.class = 2, workload());
     assert_eq!(why(&s), Why::NoAssetOfClass);
     assert_eq!(s.unplaced[0].funnel.class, 1);
+}
+
+#[test]
+fn a_named_gpu_model_takes_only_assets_of_that_model() {
+    // Assets 1 and 2 carry model 7, asset 3 model 9; a workload naming 9 has one asset.
+    let mut assets = vec![asset(1), asset(2), asset(3)];
+    for (a, m) in assets.iter_mut().zip([7, 7, 9]) {
+        a.gpu_model = m;
+    }
+    let w = Workload { gpu_model: 9, distinct_owners: true, ..workload() };
+    let s = run(assets.clone(), w.clone());
+    assert_eq!(why(&s), Why::NoAssetOfClass);
+    assert_eq!(s.unplaced[0].funnel.class, 1);
+    let s = run(assets.clone(), Workload { replicas: 1, ..w });
+    assert_eq!(s.placements.len(), 1);
+    assert_eq!(s.placements[0].asset, 2, "the model-9 asset, though the model-7 ones cost the same");
+    // A workload that names no model takes any asset of the class.
+    let s = run(assets, Workload { distinct_owners: true, ..workload() });
+    assert_eq!(s.placements.len(), 2);
 }
 
 #[test]

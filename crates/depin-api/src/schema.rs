@@ -1576,6 +1576,10 @@ pub struct WorkloadSpec {
     /// Uptime (per mille) a replica must prove in an epoch to be paid for it (default 900).
     #[serde(default)]
     sla_uptime_permille: u16,
+    /// Compute only: assets whose GPUs are all of this model (e.g. `h100`); needs a
+    /// `gpu_epoch` amount (default null: any GPUs).
+    #[serde(default)]
+    gpu_model: Option<String>,
 }
 
 /// Market parameters (rule K-1).

@@ -112,6 +112,7 @@ fn spec(name: &str, replicas: u16) -> WorkloadSpec {
         duration_epochs: 10,
         max_price: Amount(1_000),
         sla_uptime_permille: 900,
+        gpu_model: None,
     }
 }
 

@@ -1104,6 +1104,7 @@ pub enum WorkloadCmd {
     ///   min_uptime_permille = 0            # recent uptime required
     ///   green_only = false                 # solar, wind or hydro only
     ///   sla_uptime_permille = 900          # below it, an epoch is not paid
+    ///   gpu_model = "h100"                 # compute: only assets whose GPUs are all h100
     ///
     /// Units by class: compute vcpu_epoch, memory_gib_epoch, gpu_epoch; storage gb_epoch_stored;
     /// wireless coverage_cell_epoch; energy kwh_stored; sensor stream_epoch; mining

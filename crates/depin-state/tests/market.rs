@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use depin_state::{apply_txs, check_conservation, genesis_changes, BlockContext, MemState};
-use depin_types::asset::compute::{Arch, ComputeCapacity};
+use depin_types::asset::compute::{Arch, ComputeCapacity, Gpus};
 use depin_types::asset::{
     AssetDescriptor, AssetId, AssetMetadata, Capacity, EnergyProfile, EnergySource, Mobility, Registration,
     RegistryParams, ResourceUnit,
@@ -232,7 +232,10 @@ fn compute(cores: u32) -> AssetDescriptor {
 }
 
 fn register(owner: u8, dev: u8) -> TxBody {
-    let d = compute(4);
+    register_as(owner, dev, compute(4))
+}
+
+fn register_as(owner: u8, dev: u8, d: AssetDescriptor) -> TxBody {
     let bond = RegistryParams::default().bond(d.capacity.class());
     TxBody::RegisterAssets { assets: vec![Registration::sign(CHAIN, &addr(owner), &device(dev), d, bond, None)] }
 }
@@ -268,6 +271,7 @@ fn spec(replicas: u16, distinct_owners: bool) -> WorkloadSpec {
         duration_epochs: 20,
         max_price: Amount(100),
         sla_uptime_permille: 600,
+        gpu_model: None,
     }
 }
 
@@ -392,6 +396,67 @@ fn an_overdrawn_escrow_warns_then_closes_after_the_grace_period() {
     // Two full epochs, then the 6 left for the epoch served during the grace period.
     assert_eq!(w.spent, Amount(30), "{w:?}");
     assert_eq!(c.credits(CONSUMER), Amount(1_000_000 - 30));
+}
+
+#[test]
+fn a_workload_naming_a_gpu_model_runs_only_where_every_gpu_is_that_model() {
+    let mut c = Chain::new(MarketParams::default());
+    let with_gpus = |gpus: Vec<(&str, u32)>| {
+        let mut d = compute(4);
+        if let Capacity::Compute(cc) = &mut d.capacity {
+            cc.gpus = gpus.into_iter().map(|(m, count)| Gpus { model: m.into(), count }).collect();
+        }
+        d
+    };
+    // Device 1: 2 × h100 (priced highest); device 2: 4 × a100; device 3: h100 and a100 mixed.
+    c.block(vec![
+        (1, register_as(1, 1, with_gpus(vec![("h100", 2)]))),
+        (2, register_as(2, 2, with_gpus(vec![("a100", 4)]))),
+        (3, register_as(3, 3, with_gpus(vec![("h100", 4), ("a100", 4)]))),
+    ]);
+    let gpu_price = |dev: u8, gpu: u128| TxBody::SetPrice {
+        asset: asset_id(dev),
+        sheet: Some(PriceSheet {
+            prices: vec![
+                UnitPrice { unit: ResourceUnit::VcpuEpoch, price: Amount(1) },
+                UnitPrice { unit: ResourceUnit::GpuEpoch, price: Amount(gpu) },
+            ],
+            min_lease_epochs: 0,
+        }),
+    };
+    c.block(vec![(1, gpu_price(1, 50)), (2, gpu_price(2, 10)), (3, gpu_price(3, 5))]);
+    c.live = vec![1, 2, 3];
+    c.ok(CONSUMER, TxBody::MintCredits { amount: Amount(1_000_000) });
+    let gpu_spec = |model: Option<&str>| WorkloadSpec {
+        resources: vec![
+            UnitAmount { unit: ResourceUnit::VcpuEpoch, amount: 1 },
+            UnitAmount { unit: ResourceUnit::GpuEpoch, amount: 2 },
+        ],
+        gpu_model: model.map(Into::into),
+        max_price: Amount(1_000),
+        ..spec(1, false)
+    };
+    // Naming h100: only device 1 (the mixed device 3 is cheaper but pools its models).
+    c.ok(CONSUMER, TxBody::SubmitWorkload { spec: gpu_spec(Some("h100")), deposit: Amount(10_000) });
+    let w = c.workload(1);
+    assert_eq!(w.state, WorkloadState::Running, "{w:?}");
+    assert_eq!(c.lease(w.leases[0]).asset, asset_id(1));
+    // Naming no model: the cheapest GPUs, the mixed device 3.
+    c.ok(CONSUMER, TxBody::SubmitWorkload { spec: gpu_spec(None), deposit: Amount(10_000) });
+    let w = c.workload(2);
+    assert_eq!(c.lease(w.leases[0]).asset, asset_id(3));
+    // A model nobody has: waits, and the funnel's first stage says why.
+    c.ok(CONSUMER, TxBody::SubmitWorkload { spec: gpu_spec(Some("b200")), deposit: Amount(10_000) });
+    let why = c.workload(3).unplaced.expect("a reason");
+    assert_eq!((why.code.as_str(), why.funnel[0]), ("no_asset_of_class", 0), "{why:?}");
+    // A model without asking for GPUs is refused before it reaches the ledger's queue.
+    let r = c
+        .block(vec![(
+            CONSUMER,
+            TxBody::SubmitWorkload { spec: WorkloadSpec { gpu_model: Some("h100".into()), ..spec(1, false) }, deposit: Amount(10_000) },
+        )])
+        .remove(0);
+    assert_eq!(reason(&r), Some("invalid_market_input"));
 }
 
 #[test]

@@ -179,6 +179,10 @@ pub struct WorkloadSpec {
     /// epoch is an SLA breach and the consumer keeps the credits.
     #[serde(default = "default_sla")]
     pub sla_uptime_permille: u16,
+    /// Compute only: run on assets whose GPUs are all of this model (`a-z 0-9 - _ .`, as the
+    /// registry lists models); needs a `gpu_epoch` amount. `None`: any GPUs.
+    #[serde(default)]
+    pub gpu_model: Option<String>,
 }
 
 fn default_sla() -> u16 {
@@ -244,6 +248,13 @@ impl WorkloadSpec {
         }
         if self.max_price == Amount::ZERO || self.max_price.0 >= u128::from(u64::MAX) {
             return Err("max_price must be > 0 and below 2^64".into());
+        }
+        if let Some(model) = &self.gpu_model {
+            if self.class != AssetClass::Compute || !self.resources.iter().any(|r| r.unit == ResourceUnit::GpuEpoch) {
+                return Err("gpu_model needs a compute workload that asks for gpu_epoch".into());
+            }
+            crate::asset::Problem::name("gpu_model", model, crate::asset::compute::MAX_GPU_MODEL_LEN)
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -277,6 +277,9 @@ fn constraints_text(spec: &WorkloadSpec) -> String {
     if spec.green_only {
         out.push("green energy only".into());
     }
+    if let Some(m) = &spec.gpu_model {
+        out.push(format!("GPUs all {m}"));
+    }
     if out.is_empty() { "none".into() } else { out.join("; ") }
 }
 

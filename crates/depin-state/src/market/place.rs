@@ -20,6 +20,27 @@ use super::sorted_insert;
 use crate::machine::BlockContext;
 use crate::overlay::{Overlay, StateRead, StorageFault};
 
+/// GPU model names as the allocator's codes (1, 2, … in order of first sight; 0 is "any").
+#[derive(Default)]
+struct GpuModels(BTreeMap<String, u32>);
+
+impl GpuModels {
+    fn code(&mut self, model: &str) -> u32 {
+        let next = u32::try_from(self.0.len() + 1).unwrap_or(u32::MAX);
+        *self.0.entry(model.to_string()).or_insert(next)
+    }
+
+    /// The code of an asset whose GPUs are all of one model; 0 without GPUs or with several
+    /// models (their GPUs are one pooled dimension, so a model-specific lease could not be
+    /// accounted on them).
+    fn of_asset(&mut self, a: &Asset) -> u32 {
+        match &a.capacity {
+            Capacity::Compute(c) if c.gpus.len() == 1 => self.code(&c.gpus[0].model),
+            _ => 0,
+        }
+    }
+}
+
 /// Run one allocation round over the queue.
 pub(super) fn round<R: StateRead + ?Sized>(
     st: &mut Overlay<'_, R>,
@@ -46,6 +67,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
     let mut ids: Vec<AssetId> = Vec::new();
     let mut index: BTreeMap<AssetId, u32> = BTreeMap::new();
     let mut owners: BTreeMap<depin_types::Address, u64> = BTreeMap::new();
+    let mut models = GpuModels::default();
     for class in classes {
         for id in st.offers(class)? {
             let Some(a) = st.asset(&id)? else { continue };
@@ -78,6 +100,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
                 uptime_permille: uptime,
                 green,
                 energy_source: source,
+                gpu_model: models.of_asset(&a),
             });
         }
     }
@@ -109,6 +132,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
                         uptime_permille: 0,
                         green,
                         energy_source: source,
+                        gpu_model: models.of_asset(&a),
                     });
                     i
                 }
@@ -120,6 +144,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
         problem_workloads.push(alloc::Workload {
             id: w.id,
             class: class_code(w.spec.class),
+            gpu_model: w.spec.gpu_model.as_deref().map_or(0, |m| models.code(m)),
             per_replica,
             replicas: w.spec.replicas - w.leases.len() as u16,
             placed,
