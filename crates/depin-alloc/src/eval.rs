@@ -338,7 +338,7 @@ pub(crate) fn judge_with(
         return Err(Why::MinLeaseTooLong);
     }
     let price = price_term(a, &w.per_replica);
-    if price > w.max_price {
+    if price > w.max_price || a.metered_price > w.max_metered_price {
         return Err(Why::OverMaxPrice);
     }
     if !fits(&a.free, &w.per_replica) {

@@ -11,9 +11,10 @@
 //!
 //! - A replica on asset `a` consumes `per_replica` from `a.free` in every dimension; the sum
 //!   over the replicas placed on an asset never exceeds its `free`, in any dimension.
-//! - Filters, in funnel order: class and GPU model (and not in `exclude`), region, distance (`near.max_m`),
-//!   attestation tier, uptime, green, minimum lease length, price (`max_price`, literal: 0
-//!   admits only free assets), capacity (`free >= per_replica`), anti-affinity.
+//! - Filters, in funnel order: class and GPU model (and not in `exclude`), region, distance
+//!   (`near.max_m`), attestation tier, uptime, green, minimum lease length, price
+//!   (`max_price`, literal: 0 admits only free assets; and `metered_price <=
+//!   max_metered_price`), capacity (`free >= per_replica`), anti-affinity.
 //! - Cost of one replica on `a`, per epoch: `price = Σ_d a.price[d] × per_replica[d]`;
 //!   `distance = metres × distance_penalty_per_km / 1000` rounded down, the metres being
 //!   [`depin_geo::grid_distance_approx_m`] between `near.cell` and `a.cell` at the coarser of
@@ -116,6 +117,8 @@ pub struct Asset {
     /// The model of its GPUs as a code mapped by the caller (0: no GPU, or several models,
     /// which only serve workloads that name none).
     pub gpu_model: u32,
+    /// Credits per metered unit served (GB, kWh, reading), charged on top of `price`; 0: none.
+    pub metered_price: u64,
 }
 
 /// Where a workload wants to run: cost grows with the distance from `cell`.
@@ -167,6 +170,8 @@ pub struct Workload {
     pub duration_epochs: u32,
     /// Highest price term accepted per replica per epoch (`Σ_d price[d] × per_replica[d]`).
     pub max_price: u64,
+    /// Highest metered price accepted (an asset's `metered_price`; 0: unmetered assets only).
+    pub max_metered_price: u64,
     /// Place every replica or none (new workloads); `false`: place what fits (re-placement).
     pub all_or_nothing: bool,
 }
@@ -243,7 +248,8 @@ pub struct Funnel {
     pub green: u32,
     /// … whose minimum lease fits `duration_epochs`.
     pub lease_length: u32,
-    /// … whose price term is at most `max_price`.
+    /// … whose price term is at most `max_price` (and metered price at most
+    /// `max_metered_price`).
     pub price: u32,
     /// … with `free >= per_replica`.
     pub capacity: u32,
@@ -274,7 +280,7 @@ pub enum Why {
     NotGreen,
     /// Too few of them accept a lease this short.
     MinLeaseTooLong,
-    /// Too few of them within the maximum price.
+    /// Too few of them within the maximum price (or metered price).
     OverMaxPrice,
     /// Too few of them with enough free capacity.
     NoCapacity,
@@ -301,7 +307,9 @@ impl Why {
             Why::UptimeTooLow => "not enough assets with the required recent uptime",
             Why::NotGreen => "not enough assets running on green energy",
             Why::MinLeaseTooLong => "not enough assets accept a lease as short as requested",
-            Why::OverMaxPrice => "not enough assets within the maximum price per replica",
+            Why::OverMaxPrice => {
+                "not enough assets within the maximum price per replica (and per metered unit)"
+            }
             Why::NoCapacity => "not enough free capacity on the matching assets",
             Why::TooFewDistinct => {
                 "not enough distinct owners, cells or energy sources among the matching assets for the replicas"

@@ -132,6 +132,7 @@ pub fn problem(spec: &SampleSpec) -> Problem {
             green: rng.chance(500),
             energy_source: rng.below(5) as u8,
             gpu_model: 0,
+            metered_price: 0,
         });
     }
     let mut workloads = Vec::with_capacity(spec.workloads);
@@ -187,6 +188,7 @@ pub fn problem(spec: &SampleSpec) -> Problem {
             } else {
                 u64::MAX
             },
+            max_metered_price: 0,
             all_or_nothing: rng.chance(800),
         });
     }

@@ -22,6 +22,7 @@ fn asset(id: u64) -> Asset {
         green: true,
         energy_source: (id % 3) as u8,
         gpu_model: 0,
+        metered_price: 0,
     }
 }
 
@@ -94,6 +95,20 @@ fn a_named_gpu_model_takes_only_assets_of_that_model() {
     assert_eq!(s.placements[0].asset, 2, "the model-9 asset, though the model-7 ones cost the same");
     // A workload that names no model takes any asset of the class.
     let s = run(assets, Workload { distinct_owners: true, ..workload() });
+    assert_eq!(s.placements.len(), 2);
+}
+
+#[test]
+fn a_metered_price_above_the_workloads_limit_counts_as_over_the_price() {
+    let mut assets = vec![asset(1), asset(2), asset(3)];
+    for a in &mut assets[..2] {
+        a.metered_price = 5;
+    }
+    let w = Workload { distinct_owners: true, ..workload() };
+    let s = run(assets.clone(), w.clone());
+    assert_eq!(why(&s), Why::OverMaxPrice);
+    assert_eq!(s.unplaced[0].funnel.price, 1);
+    let s = run(assets, Workload { max_metered_price: 5, ..w });
     assert_eq!(s.placements.len(), 2);
 }
 

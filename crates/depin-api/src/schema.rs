@@ -1580,6 +1580,10 @@ pub struct WorkloadSpec {
     /// `gpu_epoch` amount (default null: any GPUs).
     #[serde(default)]
     gpu_model: Option<String>,
+    /// Highest price per metered unit (gb_served, kwh_delivered, reading) accepted, credits
+    /// (default 0: only assets that charge by reservation alone).
+    #[serde(default)]
+    max_metered_price: Amount,
 }
 
 /// Market parameters (rule K-1).
@@ -1745,6 +1749,10 @@ pub struct Lease {
     credited: Amount,
     /// The lease this one replaces, or null.
     replaces: Option<u64>,
+    /// Credits per metered unit served (GB served, kWh delivered or reading; 0: none).
+    metered_price: Amount,
+    /// Metered units charged so far: the lease's share of what its asset served in paid epochs.
+    metered_units: u64,
 }
 
 /// A lease at the latest committed block.
@@ -1782,6 +1790,10 @@ pub struct LeaseView {
     credited: Amount,
     /// The lease this one replaces, or null.
     replaces: Option<u64>,
+    /// Credits per metered unit served (GB served, kWh delivered or reading; 0: none).
+    metered_price: Amount,
+    /// Metered units charged so far: the lease's share of what its asset served in paid epochs.
+    metered_units: u64,
     /// Height read.
     height: u64,
 }

@@ -113,6 +113,7 @@ fn spec(name: &str, replicas: u16) -> WorkloadSpec {
         max_price: Amount(1_000),
         sla_uptime_permille: 900,
         gpu_model: None,
+        max_metered_price: Amount::ZERO,
     }
 }
 

@@ -1105,6 +1105,7 @@ pub enum WorkloadCmd {
     ///   green_only = false                 # solar, wind or hydro only
     ///   sla_uptime_permille = 900          # below it, an epoch is not paid
     ///   gpu_model = "h100"                 # compute: only assets whose GPUs are all h100
+    ///   max_metered_price = 0              # credits per GB served / kWh delivered / reading
     ///
     /// Units by class: compute vcpu_epoch, memory_gib_epoch, gpu_epoch; storage gb_epoch_stored;
     /// wireless coverage_cell_epoch; energy kwh_stored; sensor stream_epoch; mining
@@ -1245,7 +1246,9 @@ pub struct PriceSetArgs {
     /// A price: UNIT=CREDITS per unit per epoch (repeat for each unit of the class; units left
     /// out are not for sale). Units: compute vcpu_epoch, memory_gib_epoch, gpu_epoch; storage
     /// gb_epoch_stored; wireless coverage_cell_epoch; energy kwh_stored; sensor stream_epoch;
-    /// mining hashrate_th_epoch.
+    /// mining hashrate_th_epoch. Optionally one metered unit, charged per unit served from the
+    /// asset's telemetry (only workloads with max_metered_price at or above it are placed):
+    /// storage and wireless gb_served, energy kwh_delivered, sensor reading.
     #[arg(long, value_name = "UNIT=CREDITS", required = true)]
     pub price: Vec<String>,
     /// Shortest lease accepted, in epochs (0: any).

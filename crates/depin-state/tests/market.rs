@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use depin_state::{apply_txs, check_conservation, genesis_changes, BlockContext, MemState};
 use depin_types::asset::compute::{Arch, ComputeCapacity, Gpus};
+use depin_types::asset::storage::{Media, Redundancy, StorageCapacity};
 use depin_types::asset::{
     AssetDescriptor, AssetId, AssetMetadata, Capacity, EnergyProfile, EnergySource, Mobility, Registration,
     RegistryParams, ResourceUnit,
@@ -69,6 +70,8 @@ struct Chain {
     seqs: BTreeMap<u8, u64>,
     /// Devices that report in every block.
     live: Vec<u8>,
+    /// What a device reports, when not the default compute heartbeat.
+    metrics: BTreeMap<u8, Metrics>,
 }
 
 impl Chain {
@@ -87,7 +90,7 @@ impl Chain {
         };
         let mut st = MemState::default();
         st.apply(&genesis_changes(&g).unwrap());
-        Chain { st, height: 0, now: T0, nonces: BTreeMap::new(), seqs: BTreeMap::new(), live: Vec::new() }
+        Chain { st, height: 0, now: T0, nonces: BTreeMap::new(), seqs: BTreeMap::new(), live: Vec::new(), metrics: BTreeMap::new() }
     }
 
     /// One block at `self.now` carrying `txs` and a heartbeat from every live device; then the
@@ -110,7 +113,7 @@ impl Chain {
                         seq: *seq,
                         timestamp_ms: self.now,
                         uptime_s: 10,
-                        metrics: Metrics::Compute {
+                        metrics: self.metrics.get(&d).cloned().unwrap_or(Metrics::Compute {
                             cpu_load_permille: 100,
                             memory_used_mib: 100,
                             gpu_load_permille: 0,
@@ -118,7 +121,7 @@ impl Chain {
                             net_rx_bytes: 1,
                             net_tx_bytes: 1,
                             jobs_done: 1,
-                        },
+                        }),
                         fix: None,
                     }
                     .sign(CHAIN, &device(d))
@@ -272,6 +275,7 @@ fn spec(replicas: u16, distinct_owners: bool) -> WorkloadSpec {
         max_price: Amount(100),
         sla_uptime_permille: 600,
         gpu_model: None,
+        max_metered_price: Amount::ZERO,
     }
 }
 
@@ -457,6 +461,59 @@ fn a_workload_naming_a_gpu_model_runs_only_where_every_gpu_is_that_model() {
         )])
         .remove(0);
     assert_eq!(reason(&r), Some("invalid_market_input"));
+}
+
+#[test]
+fn metered_gb_served_is_charged_from_telemetry_by_the_leases_share_of_the_asset() {
+    let mut c = Chain::new(MarketParams::default());
+    // A 100 GB storage asset reading out 2 GB per report (6 reports per epoch: 12 GB).
+    let d = AssetDescriptor {
+        capacity: Capacity::Storage(StorageCapacity { bytes: 100_000_000_000, media: Media::Ssd, redundancy: Redundancy::None }),
+        ..compute(4)
+    };
+    c.block(vec![(1, register_as(1, 1, d))]);
+    c.metrics.insert(1, Metrics::Storage { bytes_stored: 1, bytes_served: 2_000_000_000, proofs_passed: 1 });
+    c.ok(
+        1,
+        TxBody::SetPrice {
+            asset: asset_id(1),
+            sheet: Some(PriceSheet {
+                prices: vec![
+                    UnitPrice { unit: ResourceUnit::GbEpochStored, price: Amount(1) },
+                    UnitPrice { unit: ResourceUnit::GbServed, price: Amount(3) },
+                ],
+                min_lease_epochs: 0,
+            }),
+        },
+    );
+    c.live = vec![1];
+    c.ok(CONSUMER, TxBody::MintCredits { amount: Amount(1_000_000) });
+    let storage = |max_metered: u128| WorkloadSpec {
+        class: depin_types::asset::AssetClass::Storage,
+        resources: vec![UnitAmount { unit: ResourceUnit::GbEpochStored, amount: 25 }],
+        max_metered_price: Amount(max_metered),
+        max_price: Amount(1_000),
+        ..spec(1, false)
+    };
+    // A workload that accepts no metered charges does not go there, and says why.
+    c.ok(CONSUMER, TxBody::SubmitWorkload { spec: storage(0), deposit: Amount(10_000) });
+    assert_eq!(c.workload(1).unplaced.expect("a reason").code, "over_max_price");
+    c.ok(CONSUMER, TxBody::CancelWorkload { workload: 1 });
+    c.ok(CONSUMER, TxBody::SubmitWorkload { spec: storage(3), deposit: Amount(10_000) });
+    let lid = c.workload(2).leases[0];
+    assert_eq!(c.lease(lid).metered_price, Amount(3));
+    let before = c.balance(1);
+    c.run(14); // past the first whole epoch after placement
+    let l = c.lease(lid);
+    assert!(l.epochs_settled >= 1, "{l:?}");
+    // Per settled epoch: 25 GB reserved at 1 (25 credits) and a quarter of 12 GB served at 3.
+    let epochs = u128::from(l.epochs_settled);
+    assert_eq!(l.metered_units, 3 * u64::from(l.epochs_settled), "{l:?}");
+    assert_eq!(l.paid, Amount(epochs * (25 + 3 * 3)), "{l:?}");
+    assert_eq!(c.balance(1), Amount(before.0 + l.paid.0), "paid in tokens minted 1:1");
+    let w = c.workload(2);
+    assert_eq!(w.spent, l.paid);
+    assert_eq!(w.escrow, Amount(10_000 - l.paid.0));
 }
 
 #[test]

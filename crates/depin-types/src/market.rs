@@ -64,7 +64,9 @@ pub fn capacity_units(capacity: &Capacity) -> [u64; DIMS] {
 #[serde(deny_unknown_fields)]
 pub struct PriceSheet {
     /// Credits per unit per epoch, one entry per reservable unit of the asset's class (units
-    /// left out are not for sale: a workload asking for them does not fit).
+    /// left out are not for sale: a workload asking for them does not fit), plus optionally
+    /// the class's metered unit ([`metered_unit`]: credits per unit served, charged from
+    /// telemetry).
     pub prices: Vec<UnitPrice>,
     /// Shortest lease the provider accepts, in epochs (0: any).
     #[serde(default)]
@@ -81,16 +83,38 @@ pub struct UnitPrice {
     pub price: Amount,
 }
 
+/// The unit a class can charge by use, and how many of [`crate::telemetry::TelemetryEpoch`]'s
+/// `served` make one: GB served (bytes) for wireless and storage, kWh delivered (Wh produced)
+/// for energy, readings for sensors; `None` for compute and mining.
+pub fn metered_unit(class: AssetClass) -> Option<(ResourceUnit, u128)> {
+    match class {
+        AssetClass::Wireless | AssetClass::Storage => Some((ResourceUnit::GbServed, 1_000_000_000)),
+        AssetClass::Energy => Some((ResourceUnit::KwhDelivered, 1_000)),
+        AssetClass::Sensor => Some((ResourceUnit::Reading, 1)),
+        AssetClass::Compute | AssetClass::Mining => None,
+    }
+}
+
 impl PriceSheet {
     /// Per-dimension prices for `class`, or the problem (rule K-2). Units not listed are priced
-    /// at `u64::MAX` (not for sale).
+    /// at `u64::MAX` (not for sale). At least one reservable unit must be priced.
     pub fn per_dim(&self, class: AssetClass) -> Result<[u64; DIMS], String> {
         let units = reservable_units(class);
+        let metered = metered_unit(class).map(|(u, _)| u);
         let mut out = [u64::MAX; DIMS];
-        if self.prices.is_empty() || self.prices.len() > units.len() {
-            return Err(format!("give 1 to {} prices for a {} asset", units.len(), class.name()));
+        let reservable = self.prices.iter().filter(|p| Some(p.unit) != metered).count();
+        if reservable == 0 || reservable > units.len() || self.prices.len() > reservable + 1 {
+            return Err(format!(
+                "give 1 to {} prices of reservable units for a {} asset, and at most one metered price",
+                units.len(),
+                class.name()
+            ));
         }
         for p in &self.prices {
+            if Some(p.unit) == metered {
+                u64::try_from(p.price.0).ok().filter(|v| *v < u64::MAX).ok_or("price too large")?;
+                continue;
+            }
             let Some(d) = units.iter().position(|u| *u == p.unit) else {
                 return Err(format!("a {} asset does not sell {:?}", class.name(), p.unit));
             };
@@ -100,6 +124,15 @@ impl PriceSheet {
             out[d] = u64::try_from(p.price.0).ok().filter(|v| *v < u64::MAX).ok_or("price too large")?;
         }
         Ok(out)
+    }
+
+    /// Credits per metered unit of `class` ([`metered_unit`]); 0 when the sheet prices none.
+    pub fn metered_price(&self, class: AssetClass) -> u64 {
+        let Some((unit, _)) = metered_unit(class) else { return 0 };
+        self.prices
+            .iter()
+            .find(|p| p.unit == unit)
+            .map_or(0, |p| u64::try_from(p.price.0).unwrap_or(u64::MAX))
     }
 }
 
@@ -183,6 +216,10 @@ pub struct WorkloadSpec {
     /// registry lists models); needs a `gpu_epoch` amount. `None`: any GPUs.
     #[serde(default)]
     pub gpu_model: Option<String>,
+    /// Highest price per metered unit ([`metered_unit`]: GB served, kWh delivered, reading)
+    /// accepted, credits; 0 (default): only assets that charge by reservation alone.
+    #[serde(default)]
+    pub max_metered_price: Amount,
 }
 
 fn default_sla() -> u16 {
@@ -248,6 +285,9 @@ impl WorkloadSpec {
         }
         if self.max_price == Amount::ZERO || self.max_price.0 >= u128::from(u64::MAX) {
             return Err("max_price must be > 0 and below 2^64".into());
+        }
+        if self.max_metered_price.0 >= u128::from(u64::MAX) {
+            return Err("max_metered_price must be below 2^64".into());
         }
         if let Some(model) = &self.gpu_model {
             if self.class != AssetClass::Compute || !self.resources.iter().any(|r| r.unit == ResourceUnit::GpuEpoch) {
@@ -471,6 +511,11 @@ pub struct Lease {
     pub credited: Amount,
     /// The lease this one replaces (failover or provider notice).
     pub replaces: Option<u64>,
+    /// Credits per metered unit served (the sheet's at placement; 0: none).
+    pub metered_price: Amount,
+    /// Metered units charged so far (the lease's share of what its asset served in settled,
+    /// paid epochs).
+    pub metered_units: u64,
 }
 
 /// Where a lease is. `Placed` turns `Active` at the first settled epoch with proven service.

@@ -673,6 +673,12 @@ fn show_lease(ctx: &Ctx, id: u64) -> CliResult {
         if let Some(r) = l.replaces {
             rows.push(("replaces".to_string(), format!("lease {r}")));
         }
+        if l.metered_price > Amount::ZERO {
+            rows.push((
+                "metered".to_string(),
+                format!("{} credits per unit served; {} units charged", l.metered_price, l.metered_units),
+            ));
+        }
         rows
     });
     Ok(())
@@ -720,7 +726,10 @@ fn units_hint() -> String {
         .iter()
         .map(|c| {
             let units: Vec<String> = depin_types::market::reservable_units(*c).iter().map(|u| unit_name(*u)).collect();
-            format!("{}: {}", c.name(), units.join(", "))
+            match depin_types::market::metered_unit(*c) {
+                Some((m, _)) => format!("{}: {} (metered: {})", c.name(), units.join(", "), unit_name(m)),
+                None => format!("{}: {}", c.name(), units.join(", ")),
+            }
         })
         .collect();
     format!("units by class — {}", per_class.join("; "))
@@ -788,6 +797,12 @@ fn show_price(ctx: &Ctx, asset: &str) -> CliResult {
         .map(|(u, c, r)| vec![unit_name(*u), price_of(*u), c.to_string(), r.to_string(), c.saturating_sub(*r).to_string()])
         .collect();
     output::print_list(Format::Table, &rows, &["UNIT", "PRICE", "CAPACITY", "RESERVED", "FREE"], Clone::clone);
+    if let (Some((m, _)), Some(sheet)) = (depin_types::market::metered_unit(p.class), &p.sheet) {
+        let metered = sheet.metered_price(p.class);
+        if metered > 0 {
+            println!("metered: {metered} credits per {} served (charged from telemetry)", unit_name(m));
+        }
+    }
     Ok(())
 }
 

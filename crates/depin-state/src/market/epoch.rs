@@ -4,8 +4,8 @@
 use depin_types::asset::AssetId;
 use depin_types::codec::encode;
 use depin_types::market::{
-    asset_lease_key, CloseReason, EscrowNotice, Lease, LeaseState, MarketEvent, MarketParams, Workload,
-    WorkloadState, MAX_REPLICAS,
+    asset_lease_key, capacity_units, metered_unit, CloseReason, EscrowNotice, Lease, LeaseState, MarketEvent,
+    MarketParams, Workload, WorkloadState, MAX_REPLICAS,
 };
 use depin_types::state_key::telemetry_epoch_key;
 use depin_types::telemetry::{TelemetryEpoch, TelemetryHead, TelemetryParams};
@@ -71,6 +71,22 @@ fn proven_permille<R: StateRead + ?Sized>(
     Ok(agg.map_or(0, |a| u64::from(a.heartbeat_buckets()) * 1_000 / u64::from(tparams.buckets_per_epoch)))
 }
 
+/// Rule K-9: the metered units lease `lease` is charged for in epoch `e`: its asset's served
+/// amount in the class's metered unit, times the lease's share of the asset's first
+/// dimension (reserved over capacity), rounded down.
+fn metered_units<R: StateRead + ?Sized>(
+    st: &Overlay<'_, R>,
+    lease: &Lease,
+    e: u64,
+) -> Result<u128, StorageFault> {
+    let asset = st.asset(&lease.asset)?.ok_or_else(|| StorageFault("leased asset missing".into()))?;
+    let Some((_, per_unit)) = metered_unit(asset.capacity.class()) else { return Ok(0) };
+    let cap = u128::from(capacity_units(&asset.capacity)[0]);
+    let agg: Option<TelemetryEpoch> = st.typed(&telemetry_epoch_key(&lease.asset, e))?;
+    let served = agg.map_or(0, |a| a.served);
+    Ok(served.saturating_mul(u128::from(lease.reserved[0])).checked_div(cap.saturating_mul(per_unit)).unwrap_or(0))
+}
+
 /// Rule K-9: settle epoch `e` for every open lease placed before it, then close what
 /// completed, ended or stayed overdrawn (K-8, K-10).
 fn settle_epoch<R: StateRead + ?Sized>(
@@ -91,17 +107,22 @@ fn settle_epoch<R: StateRead + ?Sized>(
         let mut w = st.workload(lease.workload)?.ok_or_else(|| StorageFault("lease without workload".into()))?;
         let due = lease.price;
         let proven = proven_permille(st, tparams, &lease.asset, e)?;
-        let earned = if proven >= u64::from(w.spec.sla_uptime_permille) {
+        let sla_met = proven >= u64::from(w.spec.sla_uptime_permille);
+        let earned = if sla_met {
             Amount(due.0 * u128::from(proven) / 1_000)
         } else {
             Amount::ZERO // SLA breach: the consumer keeps this epoch's credits
         };
-        let pay = earned.min(w.escrow);
+        // Metered use on top, only in an epoch whose service counts.
+        let units = if sla_met && lease.metered_price > Amount::ZERO { metered_units(st, &lease, e)? } else { 0 };
+        let metered = Amount(units.saturating_mul(lease.metered_price.0));
+        let pay = Amount(earned.0.saturating_add(metered.0)).min(w.escrow);
         w.escrow = Amount(w.escrow.0 - pay.0);
         w.spent = Amount(w.spent.0 + pay.0);
         w.credited = Amount(w.credited.0 + (due.0 - earned.0));
         lease.paid = Amount(lease.paid.0 + pay.0);
         lease.credited = Amount(lease.credited.0 + (due.0 - earned.0));
+        lease.metered_units = lease.metered_units.saturating_add(u64::try_from(units).unwrap_or(u64::MAX));
         lease.epochs_settled += 1;
         if proven > 0 && lease.state == LeaseState::Placed {
             lease.state = LeaseState::Active;

@@ -101,6 +101,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
                 green,
                 energy_source: source,
                 gpu_model: models.of_asset(&a),
+                metered_price: sheet.metered_price(class),
             });
         }
     }
@@ -133,6 +134,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
                         green,
                         energy_source: source,
                         gpu_model: models.of_asset(&a),
+                        metered_price: u64::MAX,
                     });
                     i
                 }
@@ -162,6 +164,7 @@ pub(super) fn round<R: StateRead + ?Sized>(
             green_only: w.spec.green_only,
             duration_epochs: w.spec.duration_epochs,
             max_price: u64::try_from(w.spec.max_price.0).unwrap_or(u64::MAX),
+            max_metered_price: u64::try_from(w.spec.max_metered_price.0).unwrap_or(u64::MAX),
             all_or_nothing: w.state == WorkloadState::Pending,
         });
     }
@@ -225,6 +228,8 @@ pub(super) fn round<R: StateRead + ?Sized>(
             paid: Amount::ZERO,
             credited: Amount::ZERO,
             replaces: if w.to_replace.is_empty() { None } else { Some(w.to_replace.remove(0)) },
+            metered_price: Amount(u128::from(problem.assets[p.asset as usize].metered_price)),
+            metered_units: 0,
         };
         st.put_lease(&lease);
         st.put(asset_lease_key(&asset_id, lease.id), encode(&true));
