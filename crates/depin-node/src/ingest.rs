@@ -13,12 +13,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use depin_crypto::verify_chunks_parallel;
+use depin_crypto::{verify_chunks_parallel, CofactoredKey, Scheme};
 use depin_types::asset::{Asset, AssetClass, AssetId, RegistryParams};
 use depin_types::registry_key as rkey;
 use depin_types::state_key::{telemetry_head_key, REGISTRY_PARAMS_KEY, TELEMETRY_PARAMS_KEY};
 use depin_types::telemetry::{
-    report_signature_verdicts, ReportCode, SignedReport, TelemetryHead, TelemetryParams, MAX_REPORTS_PER_BATCH,
+    ed25519_reports_signature_ok, report_signature_verdicts, ReportCode, SignedReport, TelemetryHead, TelemetryParams, MAX_REPORTS_PER_BATCH,
     MAX_REPORTS_PER_TX, REPORT_VERSION,
 };
 use depin_types::{PublicKey, Transaction, TxBody};
@@ -99,6 +99,8 @@ struct AssetEdge {
 #[derive(Clone)]
 struct Facts {
     device_key: PublicKey,
+    /// The Ed25519 device key decoded once (rule M-2's point), for the batch equation.
+    decoded_key: Option<CofactoredKey>,
     class: AssetClass,
     in_service: bool,
 }
@@ -232,16 +234,25 @@ impl Node {
         let (params, registry) = self.telemetry_params().map_err(unavailable)?;
         let chain_id = self.chain_id().to_string();
         let mut codes: Vec<ReportCode> = Vec::with_capacity(reports.len());
+        let mut keys: Vec<Option<CofactoredKey>> = Vec::with_capacity(reports.len());
         for r in &reports {
-            let code = self.precheck(r, &params, registry.location_resolution, now_ms).map_err(unavailable)?;
+            let (code, key) = self.precheck(r, &params, registry.location_resolution, now_ms).map_err(unavailable)?;
             codes.push(code);
+            keys.push(key);
         }
         // Rule M-2's predicate for the survivors: cofactored batches of VERIFY_BATCH reports
-        // taken by every core in turn (single verification only inside a batch that fails).
+        // taken by every core in turn, with the assets' cached decoded keys when they are all
+        // Ed25519; the general path otherwise, and inside a batch that fails (single
+        // verification finds the bad reports).
         let candidates: Vec<usize> = (0..reports.len()).filter(|&i| codes[i] == ReportCode::Accepted).collect();
         let verdicts = verify_chunks_parallel(&candidates, VERIFY_BATCH, |batch, out| {
+            let decoded: Option<Vec<CofactoredKey>> = batch.iter().map(|&i| keys[i]).collect();
             let batch: Vec<&SignedReport> = batch.iter().map(|&i| &reports[i]).collect();
-            report_signature_verdicts(&chain_id, &batch, out);
+            if decoded.is_some_and(|keys| ed25519_reports_signature_ok(&chain_id, &batch, &keys)) {
+                out.fill(true);
+            } else {
+                report_signature_verdicts(&chain_id, &batch, out);
+            }
         });
         for (&i, ok) in candidates.iter().zip(verdicts) {
             if !ok {
@@ -312,32 +323,40 @@ impl Node {
         Ok(results)
     }
 
-    /// Checks that need no signature: shape, clock, and the asset (cached per asset).
-    fn precheck(&self, r: &SignedReport, params: &TelemetryParams, resolution: u8, now_ms: u64) -> Result<ReportCode, NodeError> {
+    /// Checks that need no signature: shape, clock, and the asset (cached per asset). With
+    /// `Accepted`, the asset's decoded Ed25519 key if it has one.
+    fn precheck(
+        &self,
+        r: &SignedReport,
+        params: &TelemetryParams,
+        resolution: u8,
+        now_ms: u64,
+    ) -> Result<(ReportCode, Option<CofactoredKey>), NodeError> {
         let rep = &r.report;
+        let refuse = |code| Ok((code, None));
         if rep.version != REPORT_VERSION {
-            return Ok(ReportCode::UnsupportedVersion);
+            return refuse(ReportCode::UnsupportedVersion);
         }
         if rep.timestamp_ms.abs_diff(now_ms) > self.inner.config.telemetry.skew_window_ms {
-            return Ok(ReportCode::ClockSkew);
+            return refuse(ReportCode::ClockSkew);
         }
         if rep.epoch != params.epoch_of(rep.timestamp_ms) {
-            return Ok(ReportCode::WrongEpoch);
+            return refuse(ReportCode::WrongEpoch);
         }
         if rep.fix.is_some_and(|f| f.cell.resolution() != resolution) {
-            return Ok(ReportCode::BadFix);
+            return refuse(ReportCode::BadFix);
         }
         let facts = self.asset_facts(&rep.asset, now_ms)?;
-        let Some(facts) = facts else { return Ok(ReportCode::UnknownAsset) };
-        Ok(if facts.device_key != r.device_key {
-            ReportCode::WrongDeviceKey
+        let Some(facts) = facts else { return refuse(ReportCode::UnknownAsset) };
+        if facts.device_key != r.device_key {
+            refuse(ReportCode::WrongDeviceKey)
         } else if !facts.in_service {
-            ReportCode::AssetNotInService
+            refuse(ReportCode::AssetNotInService)
         } else if facts.class != rep.metrics.class() {
-            ReportCode::ClassMismatch
+            refuse(ReportCode::ClassMismatch)
         } else {
-            ReportCode::Accepted
-        })
+            Ok((ReportCode::Accepted, facts.decoded_key))
+        }
     }
 
     /// The registry facts of an asset, from the cache or the committed state (which also seeds
@@ -352,7 +371,11 @@ impl Node {
         let Some(asset): Option<Asset> = snap.typed(&rkey::asset(id))? else { return Ok(None) };
         let (in_service, _) = crate::monitor::in_service(&snap, &asset)?;
         let head: Option<TelemetryHead> = snap.typed(&telemetry_head_key(id))?;
-        let facts = Facts { device_key: asset.device_key, class: asset.capacity.class(), in_service };
+        let decoded_key = match asset.device_key.scheme() {
+            Scheme::Ed25519 => asset.device_key.ed25519_bytes().and_then(|b| CofactoredKey::from_bytes(&b)),
+            Scheme::MlDsa65 | Scheme::Hybrid => None,
+        };
+        let facts = Facts { device_key: asset.device_key, decoded_key, class: asset.capacity.class(), in_service };
         let burst_micro = u64::from(self.inner.config.telemetry.burst) * 1_000_000;
         let mut map = ingest.assets.lock().expect("invariant: ingest lock is never poisoned");
         let e = map.entry(*id).or_insert_with(|| AssetEdge {
