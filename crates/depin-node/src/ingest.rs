@@ -248,10 +248,16 @@ impl Node {
         let verdicts = verify_chunks_parallel(&candidates, VERIFY_BATCH, |batch, out| {
             let decoded: Option<Vec<CofactoredKey>> = batch.iter().map(|&i| keys[i]).collect();
             let batch: Vec<&SignedReport> = batch.iter().map(|&i| &reports[i]).collect();
-            if decoded.is_some_and(|keys| ed25519_reports_signature_ok(&chain_id, &batch, &keys)) {
-                out.fill(true);
-            } else {
-                report_signature_verdicts(&chain_id, &batch, out);
+            match decoded {
+                Some(keys) if ed25519_reports_signature_ok(&chain_id, &batch, &keys) => out.fill(true),
+                // The batch equation already failed: find the bad reports one by one, without
+                // a second batch over the same reports.
+                Some(_) => {
+                    for (o, r) in out.iter_mut().zip(&batch) {
+                        *o = r.signature_ok(&chain_id);
+                    }
+                }
+                None => report_signature_verdicts(&chain_id, &batch, out),
             }
         });
         for (&i, ok) in candidates.iter().zip(verdicts) {
