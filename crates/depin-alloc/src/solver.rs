@@ -261,6 +261,12 @@ fn groups(w: &crate::Workload, cands: &[Cand]) -> usize {
 /// Per-asset, per-dimension multipliers in fixed point (`FP` fractional bits), credits per unit.
 type Lambda = Vec<Units>;
 
+/// Whether some multiplier is positive (with all zero, reduced costs are the costs and every
+/// order under them is the candidates' own order).
+fn has_price(lambda: &Lambda) -> bool {
+    lambda.iter().any(|l| l.iter().any(|&x| x > 0))
+}
+
 /// The reduced cost of a replica of `per` on candidate `c`, in fixed point.
 fn reduced(c: &Cand, per: &Units, lambda: Option<&Lambda>) -> u128 {
     let mut rc = u128::from(c.cost) << FP;
@@ -759,7 +765,12 @@ fn promote(prep: &Prep<'_>, best: &mut Assign, lambda: &Lambda) -> u32 {
         let mut first = kept.clone();
         first.push(wi);
         let mut won = false;
-        for l in [None, Some(lambda)] {
+        let lambdas: &[Option<&Lambda>] = if has_price(lambda) {
+            &[None, Some(lambda)]
+        } else {
+            &[None]
+        };
+        for &l in lambdas {
             let rest = (0..n).filter(|i| !first.contains(i));
             let mut a = primal_in(prep, l, first.iter().copied().chain(rest));
             let m = improve(prep, &mut a);
@@ -999,11 +1010,15 @@ pub fn solve(p: &Problem) -> Solution {
     let mut best = primal(&prep, None);
     let target = complete(&prep, &best).then(|| best.cost());
     let dual = lagrange(&prep, target);
-    // The primal under the best multipliers; λ = 0 (greedy) stays if it is better.
-    let mut candidate = primal(&prep, Some(&dual.best_lambda));
-    candidate.fallbacks += best.fallbacks;
-    if candidate.better_than(&best) {
-        best = candidate;
+    // The primal under the best multipliers; λ = 0 (greedy) stays if it is better. When the
+    // best multipliers are all zero (the first iterate gave the best value, as on large
+    // problems whose floors keep the bound flat) that primal is the λ = 0 one: skipped.
+    if has_price(&dual.best_lambda) {
+        let mut candidate = primal(&prep, Some(&dual.best_lambda));
+        candidate.fallbacks += best.fallbacks;
+        if candidate.better_than(&best) {
+            best = candidate;
+        }
     }
     let mut moves = improve(&prep, &mut best);
     moves += promote(&prep, &mut best, &dual.best_lambda);
