@@ -690,36 +690,35 @@ fn terms_of(list: &[Cand], ai: u32) -> CostTerms {
 /// ejection chain of two) when the pair's cost falls.
 fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
     let p = prep.idx.p;
-    let mut on_asset: Vec<Vec<u32>> = vec![Vec::new(); p.assets.len()];
-    for (wi, list) in a.chosen.iter().enumerate() {
-        for (ai, _) in list {
-            on_asset[*ai as usize].push(index_u32(wi));
-        }
-    }
+    let mut board = Board::new(prep, a);
     let mut moves = 0;
     for _ in 0..IMPROVE_PASSES {
         let mut improved = false;
         for wi in 0..a.chosen.len() {
             let w = &p.workloads[wi];
-            let per = w.per_replica;
             for r in 0..a.chosen[wi].len() {
                 let (cur, cur_terms) = a.chosen[wi][r];
                 let cur_cost = cur_terms.total();
-                let others = other_attrs(prep, a, wi, r);
-                for c in prep.list(wi) {
+                let mut others = None;
+                for j in prep.start[wi]..prep.start[wi + 1] {
+                    let c = &prep.cands[j];
                     if c.cost >= cur_cost {
                         break;
                     }
-                    if c.asset == cur || clashes(w, &others, &c.attrs) {
+                    if c.asset == cur {
                         continue;
                     }
-                    if fits(&a.residual[c.asset as usize], &per) {
-                        relocate(a, &mut on_asset, wi, r, c.asset, c.terms, &per);
+                    let others = others.get_or_insert_with(|| other_attrs(prep, a, wi, r));
+                    if clashes(w, others, &c.attrs) {
+                        continue;
+                    }
+                    if board.room[j] {
+                        board.relocate(prep, a, wi, r, c);
                         moves += 1;
                         improved = true;
                         break;
                     }
-                    if eject(prep, a, &mut on_asset, wi, r, c) {
+                    if eject(prep, a, &mut board, wi, r, c) {
                         moves += 1;
                         improved = true;
                         break;
@@ -817,18 +816,118 @@ fn other_attrs(prep: &Prep<'_>, a: &Assign, wi: usize, r: usize) -> Vec<Attrs> {
     out
 }
 
-/// Move workload `wi`'s `r`-th replica to asset `to`.
-fn relocate(
-    a: &mut Assign,
-    on_asset: &mut [Vec<u32>],
-    wi: usize,
-    r: usize,
-    to: u32,
-    terms: CostTerms,
-    per: &Units,
-) {
-    release(a, a.chosen[wi][r].0, per);
-    occupy(a, on_asset, wi, r, to, terms, per);
+/// What local improvement keeps beside the assignment, updated on every move: the replicas on
+/// each asset (with their cost) and which candidates have room, so that the many ejection
+/// tests that fail read flat arrays instead of recomputing.
+struct Board {
+    /// Per asset, the replicas there, sorted by workload and replica.
+    on_asset: Vec<Vec<Occupant>>,
+    /// Per workload, its `per_replica` (a dense copy: ejection tests read it for many
+    /// workloads).
+    per: Vec<Units>,
+    /// Per candidate (index into [`Prep::cands`]): whether its asset's residual capacity holds
+    /// one more replica of its workload.
+    room: Vec<bool>,
+    /// The candidates naming each asset, with their workloads: those of asset `ai` are
+    /// `naming[naming_start[ai]..naming_start[ai + 1]]`.
+    naming: Vec<(u32, u32)>,
+    naming_start: Vec<usize>,
+}
+
+impl Board {
+    fn new(prep: &Prep<'_>, a: &Assign) -> Self {
+        let p = prep.idx.p;
+        let mut on_asset: Vec<Vec<Occupant>> = vec![Vec::new(); p.assets.len()];
+        // Workloads and replicas in index order: every list comes out sorted.
+        for (wi, list) in a.chosen.iter().enumerate() {
+            for (r, (ai, terms)) in list.iter().enumerate() {
+                on_asset[*ai as usize].push(Occupant {
+                    workload: index_u32(wi),
+                    replica: index_u32(r),
+                    cost: terms.total(),
+                });
+            }
+        }
+        let mut naming_start = vec![0usize; p.assets.len() + 1];
+        for c in &prep.cands {
+            naming_start[c.asset as usize + 1] += 1;
+        }
+        for ai in 0..p.assets.len() {
+            naming_start[ai + 1] += naming_start[ai];
+        }
+        let mut naming = vec![(0u32, 0u32); prep.cands.len()];
+        let mut next = naming_start.clone();
+        let mut room = Vec::with_capacity(prep.cands.len());
+        for wi in 0..prep.views.len() {
+            let per = &p.workloads[wi].per_replica;
+            for j in prep.start[wi]..prep.start[wi + 1] {
+                let ai = prep.cands[j].asset as usize;
+                naming[next[ai]] = (index_u32(j), index_u32(wi));
+                next[ai] += 1;
+                room.push(fits(&a.residual[ai], per));
+            }
+        }
+        Board {
+            on_asset,
+            per: p.workloads.iter().map(|w| w.per_replica).collect(),
+            room,
+            naming,
+            naming_start,
+        }
+    }
+
+    /// Recompute the room of every candidate naming asset `ai` (its residual changed).
+    fn refresh(&mut self, a: &Assign, ai: u32) {
+        let ai = ai as usize;
+        let free = &a.residual[ai];
+        for &(j, wi) in &self.naming[self.naming_start[ai]..self.naming_start[ai + 1]] {
+            self.room[j as usize] = fits(free, &self.per[wi as usize]);
+        }
+    }
+
+    /// Move workload `wi`'s `r`-th replica to candidate `to`, which has room.
+    fn relocate(&mut self, prep: &Prep<'_>, a: &mut Assign, wi: usize, r: usize, to: &Cand) {
+        let from = a.chosen[wi][r].0;
+        let per = &prep.idx.p.workloads[wi].per_replica;
+        release(a, from, per);
+        self.occupy(a, wi, r, to, per);
+        self.refresh(a, from);
+        self.refresh(a, to.asset);
+    }
+
+    /// Move workload `wi`'s `r`-th replica (its old place already released) to candidate `to`,
+    /// taking `per` from it (the caller refreshes the room of both assets).
+    fn occupy(&mut self, a: &mut Assign, wi: usize, r: usize, to: &Cand, per: &Units) {
+        let from = a.chosen[wi][r].0;
+        for d in 0..DIMS {
+            a.residual[to.asset as usize][d] -= per[d];
+        }
+        a.chosen[wi][r] = (to.asset, to.terms);
+        let w32 = index_u32(wi);
+        let r32 = index_u32(r);
+        let key = |o: &Occupant| (o.workload, o.replica);
+        let list = &mut self.on_asset[from as usize];
+        if let Ok(pos) = list.binary_search_by_key(&(w32, r32), key) {
+            list.remove(pos);
+        }
+        let list = &mut self.on_asset[to.asset as usize];
+        let occupant = Occupant {
+            workload: w32,
+            replica: r32,
+            cost: to.terms.total(),
+        };
+        list.insert(list.partition_point(|o| key(o) < (w32, r32)), occupant);
+    }
+}
+
+/// A replica on an asset, as local improvement lists them.
+#[derive(Clone, Copy, Debug)]
+struct Occupant {
+    workload: u32,
+    /// Its index among the workload's chosen replicas.
+    replica: u32,
+    /// Its cost there.
+    cost: u64,
 }
 
 /// Give `per` back to asset `ai`'s residual capacity.
@@ -838,77 +937,67 @@ fn release(a: &mut Assign, ai: u32, per: &Units) {
     }
 }
 
-/// Move workload `wi`'s `r`-th replica (its old place already released) to `to`, taking `per`
-/// from it.
-fn occupy(
-    a: &mut Assign,
-    on_asset: &mut [Vec<u32>],
-    wi: usize,
-    r: usize,
-    to: u32,
-    terms: CostTerms,
-    per: &Units,
-) {
-    let from = a.chosen[wi][r].0;
-    for d in 0..DIMS {
-        a.residual[to as usize][d] -= per[d];
-    }
-    a.chosen[wi][r] = (to, terms);
-    let w32 = index_u32(wi);
-    let list = &mut on_asset[from as usize];
-    if let Some(pos) = list.iter().position(|&x| x == w32) {
-        list.swap_remove(pos);
-    }
-    on_asset[to as usize].push(w32);
-}
-
 /// Try to put workload `wi`'s `r`-th replica on the full candidate `target` by moving one
 /// replica of another workload from there to that workload's cheapest other candidate, if the
 /// two moves together lower the cost. Applies it and returns true on success.
 fn eject(
     prep: &Prep<'_>,
     a: &mut Assign,
-    on_asset: &mut [Vec<u32>],
+    board: &mut Board,
     wi: usize,
     r: usize,
     target: &Cand,
 ) -> bool {
     let p = prep.idx.p;
-    let w1 = &p.workloads[wi];
-    let per1 = w1.per_replica;
+    let per1 = p.workloads[wi].per_replica;
     let (from1, terms1) = a.chosen[wi][r];
     let gain1 = terms1.total() - target.cost; // > 0: target is cheaper
     let b = target.asset as usize;
     let mut tried = 0;
-    let mut occupants = on_asset[b].clone();
-    occupants.sort_unstable();
-    occupants.dedup();
-    for w2i in occupants {
-        let w2i = w2i as usize;
-        if w2i == wi || tried >= EJECT_TRIES {
+    let residual_b = a.residual[b];
+    // The other workloads on `target`, in index order, each once (its first replica there),
+    // at most `EJECT_TRIES`.
+    let mut previous = None;
+    for k in 0..board.on_asset[b].len() {
+        let Occupant {
+            workload,
+            replica,
+            cost: cost2,
+        } = board.on_asset[b][k];
+        let (w2i, r2) = (workload as usize, replica as usize);
+        if previous == Some(w2i) || w2i == wi {
             continue;
         }
+        previous = Some(w2i);
+        if tried >= EJECT_TRIES {
+            break;
+        }
         tried += 1;
-        let w2 = &p.workloads[w2i];
-        let per2 = w2.per_replica;
-        let mut room_b = a.residual[b];
+        let per2 = board.per[w2i];
+        let mut room_b = residual_b;
         for d in 0..DIMS {
             room_b[d] += per2[d];
         }
         if !fits(&room_b, &per1) {
             continue;
         }
-        let Some(r2) = a.chosen[w2i].iter().position(|(ai, _)| *ai as usize == b) else {
-            continue;
-        };
-        let cost2 = a.chosen[w2i][r2].1.total();
-        let others2 = other_attrs(prep, a, w2i, r2);
-        for c in prep.list(w2i) {
+        let w2 = &p.workloads[w2i];
+        let mut others2 = None;
+        for j in prep.start[w2i]..prep.start[w2i + 1] {
+            let c = &prep.cands[j];
             // The pair must get cheaper: c.cost − cost2 < gain1.
             if c.cost >= cost2.saturating_add(gain1) {
                 break;
             }
-            if c.asset as usize == b || clashes(w2, &others2, &c.attrs) {
+            // Full, unless `wi`'s replica leaving frees it (tested first: most are full).
+            if !board.room[j] && c.asset != from1 {
+                continue;
+            }
+            if c.asset as usize == b {
+                continue;
+            }
+            let others2 = others2.get_or_insert_with(|| other_attrs(prep, a, w2i, r2));
+            if clashes(w2, others2, &c.attrs) {
                 continue;
             }
             let mut room_c = a.residual[c.asset as usize];
@@ -922,8 +1011,11 @@ fn eject(
             }
             release(a, b as u32, &per2);
             release(a, from1, &per1);
-            occupy(a, on_asset, w2i, r2, c.asset, c.terms, &per2);
-            occupy(a, on_asset, wi, r, target.asset, target.terms, &per1);
+            board.occupy(a, w2i, r2, c, &per2);
+            board.occupy(a, wi, r, target, &per1);
+            for ai in [b as u32, from1, c.asset] {
+                board.refresh(a, ai);
+            }
             return true;
         }
     }
