@@ -282,9 +282,21 @@ impl<'p> Index<'p> {
         judge_with(self.p, self.cells[ai as usize], v, ai, false)
     }
 
-    /// [`Index::evaluate`] for an asset already known to be inside `v`'s regions.
-    pub(crate) fn evaluate_in_region(&self, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
-        judge_with(self.p, self.cells[ai as usize], v, ai, true)
+    /// The cost terms of asset `ai` for workload `v` if it passes every filter: the verdict of
+    /// [`Index::evaluate`] without the reason, for candidate search. The distance, which
+    /// needs H3, is measured last, only for assets every cheap filter admits.
+    /// `in_region`: the caller already knows the asset is inside one of `v`'s regions.
+    pub(crate) fn admit(&self, v: &WorkView<'_>, ai: u32, in_region: bool) -> Option<CostTerms> {
+        let cell = self.cells[ai as usize];
+        let a = &self.p.assets[ai as usize];
+        class_and_region(cell, v, a, ai, in_region).ok()?;
+        let price = stages_after_distance(v.w, a).ok()?;
+        let distance = distance_term(self.p, cell, v).ok()?;
+        Some(CostTerms {
+            price,
+            distance,
+            reliability: reliability_term(a, &self.p.cost),
+        })
     }
 }
 
@@ -297,8 +309,27 @@ pub(crate) fn judge_with(
     ai: u32,
     in_region: bool,
 ) -> Result<CostTerms, Why> {
-    let w = v.w;
     let a = &p.assets[ai as usize];
+    class_and_region(cell, v, a, ai, in_region)?;
+    let distance = distance_term(p, cell, v)?;
+    let price = stages_after_distance(v.w, a)?;
+    Ok(CostTerms {
+        price,
+        distance,
+        reliability: reliability_term(a, &p.cost),
+    })
+}
+
+/// The class stage (class, GPU model, exclusions) and the region stage for asset `a` (index
+/// `ai`, decoded cell `cell`).
+fn class_and_region(
+    cell: Option<Cell>,
+    v: &WorkView<'_>,
+    a: &Asset,
+    ai: u32,
+    in_region: bool,
+) -> Result<(), Why> {
+    let w = v.w;
     if a.class != w.class
         || (w.gpu_model != 0 && a.gpu_model != w.gpu_model)
         || v.exclude.binary_search(&ai).is_ok()
@@ -311,20 +342,31 @@ pub(crate) fn judge_with(
             return Err(Why::OutsideRegion);
         }
     }
-    let mut distance = 0;
-    if let Some((near_cell, near)) = v.near {
-        let metres = match (near_cell, cell) {
-            (Some(n), Some(c)) => distance_m(n, c),
-            _ => None,
-        };
-        let metres = match metres {
-            Some(m) if near.max_m == 0 || m <= near.max_m => m,
-            None if near.max_m == 0 => crate::UNMEASURED_DISTANCE_M,
-            _ => return Err(Why::TooFar),
-        };
-        let scaled = u128::from(metres) * u128::from(p.cost.distance_penalty_per_km) / 1000;
-        distance = u64::try_from(scaled).unwrap_or(u64::MAX);
-    }
+    Ok(())
+}
+
+/// The distance stage: the distance term from `v`'s `near` cell to `cell` (0 without one), or
+/// [`Why::TooFar`].
+fn distance_term(p: &Problem, cell: Option<Cell>, v: &WorkView<'_>) -> Result<u64, Why> {
+    let Some((near_cell, near)) = v.near else {
+        return Ok(0);
+    };
+    let metres = match (near_cell, cell) {
+        (Some(n), Some(c)) => distance_m(n, c),
+        _ => None,
+    };
+    let metres = match metres {
+        Some(m) if near.max_m == 0 || m <= near.max_m => m,
+        None if near.max_m == 0 => crate::UNMEASURED_DISTANCE_M,
+        _ => return Err(Why::TooFar),
+    };
+    let scaled = u128::from(metres) * u128::from(p.cost.distance_penalty_per_km) / 1000;
+    Ok(u64::try_from(scaled).unwrap_or(u64::MAX))
+}
+
+/// The stages after distance, in funnel order (tier to capacity): the price term, or the
+/// first stage `a` fails for `w`.
+fn stages_after_distance(w: &Workload, a: &Asset) -> Result<u64, Why> {
     if a.tier < w.min_tier {
         return Err(Why::TierTooLow);
     }
@@ -344,11 +386,7 @@ pub(crate) fn judge_with(
     if !fits(&a.free, &w.per_replica) {
         return Err(Why::NoCapacity);
     }
-    Ok(CostTerms {
-        price,
-        distance,
-        reliability: reliability_term(a, &p.cost),
-    })
+    Ok(price)
 }
 
 impl Index<'_> {

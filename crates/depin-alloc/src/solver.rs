@@ -106,7 +106,7 @@ impl<'p> Prep<'p> {
         if base_len(idx, v) <= FULL_SCAN_MAX {
             for ai in idx.base_set(v) {
                 self.evaluated += 1;
-                if let Ok(c) = cand(idx, v, ai, false) {
+                if let Some(c) = cand(idx, v, ai, false) {
                     feasible.push(c);
                 }
             }
@@ -127,7 +127,7 @@ impl<'p> Prep<'p> {
             let mut scanned = 0;
             while pos < walk.order.len() {
                 self.evaluated += 1;
-                if let Ok(c) = cand(idx, v, walk.order[pos], walk.in_region) {
+                if let Some(c) = cand(idx, v, walk.order[pos], walk.in_region) {
                     feasible.push(c);
                 }
                 pos += 1;
@@ -168,15 +168,11 @@ impl<'p> Prep<'p> {
     }
 }
 
-/// The candidate `ai` of `v`, if feasible.
-fn cand(idx: &Index<'_>, v: &WorkView<'_>, ai: u32, in_region: bool) -> Result<Cand, Why> {
-    let terms = if in_region {
-        idx.evaluate_in_region(v, ai)
-    } else {
-        idx.evaluate(v, ai)
-    }?;
+/// The candidate `ai` of `v`, if feasible (`in_region`: known to be inside `v`'s regions).
+fn cand(idx: &Index<'_>, v: &WorkView<'_>, ai: u32, in_region: bool) -> Option<Cand> {
+    let terms = idx.admit(v, ai, in_region)?;
     let a = &idx.p.assets[ai as usize];
-    Ok(Cand {
+    Some(Cand {
         asset: ai,
         id: a.id,
         cost: terms.total(),
@@ -545,22 +541,11 @@ impl Assign {
 
 /// Every feasible asset of `v` (a full judge of its class-and-region set), sorted.
 fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
-    let p = prep.idx.p;
     let mut out: Vec<Cand> = prep
         .idx
         .base_set(v)
         .into_iter()
-        .filter_map(|ai| {
-            let terms = prep.idx.evaluate(v, ai).ok()?;
-            let a = &p.assets[ai as usize];
-            Some(Cand {
-                asset: ai,
-                id: a.id,
-                cost: terms.total(),
-                terms,
-                attrs: attrs(v.w, a),
-            })
-        })
+        .filter_map(|ai| cand(&prep.idx, v, ai, false))
         .collect();
     out.sort_unstable_by(cand_order);
     out
@@ -591,7 +576,7 @@ fn fallback_candidates(
         if !fits(&residual[ai as usize], &w.per_replica) {
             continue;
         }
-        if let Ok(c) = cand(&prep.idx, v, ai, walk.in_region) {
+        if let Some(c) = cand(&prep.idx, v, ai, walk.in_region) {
             out.push(c);
             if out.len() >= enough && groups(w, &out) > need {
                 break;
