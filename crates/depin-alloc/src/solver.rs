@@ -807,12 +807,19 @@ fn other_attrs(prep: &Prep<'_>, a: &Assign, wi: usize, r: usize) -> Vec<Attrs> {
 struct Board {
     /// Per asset, the replicas there, sorted by workload and replica.
     on_asset: Vec<Vec<Occupant>>,
+    /// Per asset, the largest `per` of its occupants in each dimension: with the residual, a
+    /// bound on the room an ejection there can make.
+    max_per: Vec<Units>,
     /// Per workload, its `per_replica` (a dense copy: ejection tests read it for many
     /// workloads).
     per: Vec<Units>,
     /// Per candidate (index into [`Prep::cands`]): whether its asset's residual capacity holds
     /// one more replica of its workload.
     room: Vec<bool>,
+    /// Per workload: where its candidates are and the cheapest with room.
+    alternatives: Vec<Alternatives>,
+    /// Per candidate: its asset (a dense copy of [`Cand::asset`]).
+    cand_asset: Vec<u32>,
     /// The candidates naming each asset, with their workloads: those of asset `ai` are
     /// `naming[naming_start[ai]..naming_start[ai + 1]]`.
     naming: Vec<(u32, u32)>,
@@ -830,6 +837,8 @@ impl Board {
                     workload: index_u32(wi),
                     replica: index_u32(r),
                     cost: terms.total(),
+                    per: p.workloads[wi].per_replica,
+                    cheapest_room: u64::MAX, // set below
                 });
             }
         }
@@ -852,23 +861,66 @@ impl Board {
                 room.push(fits(&a.residual[ai], per));
             }
         }
-        Board {
+        let max_per = on_asset.iter().map(|list| largest_per(list)).collect();
+        let mut board = Board {
             on_asset,
+            max_per,
             per: p.workloads.iter().map(|w| w.per_replica).collect(),
             room,
+            alternatives: (0..prep.views.len())
+                .map(|wi| Alternatives {
+                    cheapest_room: u64::MAX,
+                    first: index_u32(prep.start[wi]),
+                    end: index_u32(prep.start[wi + 1]),
+                })
+                .collect(),
+            cand_asset: prep.cands.iter().map(|c| c.asset).collect(),
             naming,
             naming_start,
+        };
+        for wi in 0..prep.views.len() {
+            board.recompute_cheapest(prep, a, wi);
+        }
+        board
+    }
+
+    /// Recompute workload `wi`'s cheapest candidate with room, here and in its occupants.
+    fn recompute_cheapest(&mut self, prep: &Prep<'_>, a: &Assign, wi: usize) {
+        let Alternatives { first, end, .. } = self.alternatives[wi];
+        // The list is sorted by cost: the first candidate with room is the cheapest.
+        let cheapest = (first as usize..end as usize)
+            .find(|&j| self.room[j])
+            .map_or(u64::MAX, |j| prep.cands[j].cost);
+        self.alternatives[wi].cheapest_room = cheapest;
+        for &(b, _) in &a.chosen[wi] {
+            for o in &mut self.on_asset[b as usize] {
+                if o.workload as usize == wi {
+                    o.cheapest_room = cheapest;
+                }
+            }
         }
     }
 
+    /// Whether workload `wi` has asset `ai` among its candidates.
+    fn names(&self, wi: usize, ai: u32) -> bool {
+        let Alternatives { first, end, .. } = self.alternatives[wi];
+        self.cand_asset[first as usize..end as usize].contains(&ai)
+    }
+
     /// Recompute the room of every candidate naming asset `ai` (its residual changed).
-    fn refresh(&mut self, a: &Assign, ai: u32) {
+    fn refresh(&mut self, prep: &Prep<'_>, a: &Assign, ai: u32) {
         let ai = ai as usize;
         let free = &a.residual[ai];
-        for &(j, wi) in &self.naming[self.naming_start[ai]..self.naming_start[ai + 1]] {
-            self.room[j as usize] = fits(free, &self.per[wi as usize]);
+        for k in self.naming_start[ai]..self.naming_start[ai + 1] {
+            let (j, wi) = self.naming[k];
+            let room = fits(free, &self.per[wi as usize]);
+            if room != self.room[j as usize] {
+                self.room[j as usize] = room;
+                self.recompute_cheapest(prep, a, wi as usize);
+            }
         }
     }
+
 
     /// Move workload `wi`'s `r`-th replica to candidate `to`, which has room.
     fn relocate(&mut self, prep: &Prep<'_>, a: &mut Assign, wi: usize, r: usize, to: &Cand) {
@@ -876,8 +928,8 @@ impl Board {
         let per = &prep.idx.p.workloads[wi].per_replica;
         release(a, from, per);
         self.occupy(a, wi, r, to, per);
-        self.refresh(a, from);
-        self.refresh(a, to.asset);
+        self.refresh(prep, a, from);
+        self.refresh(prep, a, to.asset);
     }
 
     /// Move workload `wi`'s `r`-th replica (its old place already released) to candidate `to`,
@@ -895,14 +947,27 @@ impl Board {
         if let Ok(pos) = list.binary_search_by_key(&(w32, r32), key) {
             list.remove(pos);
         }
+        self.max_per[from as usize] = largest_per(list);
         let list = &mut self.on_asset[to.asset as usize];
         let occupant = Occupant {
             workload: w32,
             replica: r32,
             cost: to.terms.total(),
+            per: *per,
+            cheapest_room: self.alternatives[wi].cheapest_room,
         };
         list.insert(list.partition_point(|o| key(o) < (w32, r32)), occupant);
+        self.max_per[to.asset as usize] = largest_per(list);
     }
+}
+
+/// Where a workload's candidates are in [`Prep::cands`], and the cost of the cheapest with room
+/// (`u64::MAX`: none), for ejection tests.
+#[derive(Clone, Copy, Debug)]
+struct Alternatives {
+    cheapest_room: u64,
+    first: u32,
+    end: u32,
 }
 
 /// A replica on an asset, as local improvement lists them.
@@ -913,6 +978,21 @@ struct Occupant {
     replica: u32,
     /// Its cost there.
     cost: u64,
+    /// Its workload's `per_replica` (read by every ejection test of the asset).
+    per: Units,
+    /// Its workload's [`Alternatives::cheapest_room`], kept in step.
+    cheapest_room: u64,
+}
+
+/// The largest `per` of `occupants` in each dimension.
+fn largest_per(occupants: &[Occupant]) -> Units {
+    let mut max = [0; DIMS];
+    for o in occupants {
+        for d in 0..DIMS {
+            max[d] = max[d].max(o.per[d]);
+        }
+    }
+    max
 }
 
 /// Give `per` back to asset `ai`'s residual capacity.
@@ -938,8 +1018,20 @@ fn eject(
     let (from1, terms1) = a.chosen[wi][r];
     let gain1 = terms1.total() - target.cost; // > 0: target is cheaper
     let b = target.asset as usize;
-    let mut tried = 0;
+    // Room on `wi`'s asset once its replica leaves (for an ejected replica to move there).
+    let mut room_from1 = a.residual[from1 as usize];
+    for d in 0..DIMS {
+        room_from1[d] += per1[d];
+    }
     let residual_b = a.residual[b];
+    let mut reach = residual_b;
+    for d in 0..DIMS {
+        reach[d] += board.max_per[b][d];
+    }
+    if !fits(&reach, &per1) {
+        return false; // no occupant leaving makes room enough
+    }
+    let mut tried = 0;
     // The other workloads on `target`, in index order, each once (its first replica there),
     // at most `EJECT_TRIES`.
     let mut previous = None;
@@ -948,6 +1040,8 @@ fn eject(
             workload,
             replica,
             cost: cost2,
+            per: per2,
+            cheapest_room,
         } = board.on_asset[b][k];
         let (w2i, r2) = (workload as usize, replica as usize);
         if previous == Some(w2i) || w2i == wi {
@@ -958,7 +1052,6 @@ fn eject(
             break;
         }
         tried += 1;
-        let per2 = board.per[w2i];
         let mut room_b = residual_b;
         for d in 0..DIMS {
             room_b[d] += per2[d];
@@ -966,12 +1059,18 @@ fn eject(
         if !fits(&room_b, &per1) {
             continue;
         }
+        // The pair must get cheaper: an alternative c with c.cost − cost2 < gain1, with room
+        // or on the asset `wi`'s replica leaves.
+        let bound2 = cost2.saturating_add(gain1);
+        if cheapest_room >= bound2 && !(fits(&room_from1, &per2) && board.names(w2i, from1)) {
+            continue;
+        }
+        let alt = board.alternatives[w2i];
         let w2 = &p.workloads[w2i];
         let mut others2 = None;
-        for j in prep.start[w2i]..prep.start[w2i + 1] {
+        for j in alt.first as usize..alt.end as usize {
             let c = &prep.cands[j];
-            // The pair must get cheaper: c.cost − cost2 < gain1.
-            if c.cost >= cost2.saturating_add(gain1) {
+            if c.cost >= bound2 {
                 break;
             }
             // Full, unless `wi`'s replica leaving frees it (tested first: most are full).
@@ -999,7 +1098,7 @@ fn eject(
             board.occupy(a, w2i, r2, c, &per2);
             board.occupy(a, wi, r, target, &per1);
             for ai in [b as u32, from1, c.asset] {
-                board.refresh(a, ai);
+                board.refresh(prep, a, ai);
             }
             return true;
         }
