@@ -129,6 +129,8 @@ pub(crate) struct ClassIndex {
     /// Asset indexes ordered by (cell, id, index): the descendants of a region cell at one
     /// resolution are a contiguous run.
     pub by_cell: Vec<u32>,
+    /// The cells of `by_cell`, in step (searched for region runs without touching the assets).
+    pub cell_keys: Vec<u64>,
     /// The distinct resolutions of the class's valid cells.
     pub resolutions: Vec<u8>,
     /// Asset indexes ordered by (score, id, index), the score being the cost of the class's
@@ -136,6 +138,25 @@ pub(crate) struct ClassIndex {
     pub by_score: Vec<u32>,
     /// The class's mean replica (weighs the score).
     pub mean_per: crate::Units,
+}
+
+impl ClassIndex {
+    /// The runs of `by_cell` inside each of `regions`, one per region and resolution (they
+    /// overlap when regions do).
+    pub(crate) fn region_runs<'a>(
+        &'a self,
+        regions: &'a [Cell],
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+        regions.iter().flat_map(move |r| {
+            self.resolutions.iter().filter_map(move |&res| {
+                let range = r.descendant_range(res)?;
+                let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
+                let start = self.cell_keys.partition_point(|&c| c < lo);
+                let end = self.cell_keys.partition_point(|&c| c <= hi);
+                Some(start..end)
+            })
+        })
+    }
 }
 
 /// Assets of one class (and region set) in price-score order, with what a walk from a position
@@ -259,10 +280,12 @@ impl<'p> Index<'p> {
             for (k, &i) in by_score.iter().enumerate() {
                 rank[i as usize] = index_u32(k);
             }
+            let cell_keys = by_cell.iter().map(|&i| p.assets[i as usize].cell).collect();
             classes.insert(
                 class,
                 ClassIndex {
                     by_cell,
+                    cell_keys,
                     resolutions,
                     by_score,
                     mean_per: per,
@@ -402,20 +425,8 @@ impl Index<'_> {
             return all;
         }
         let mut out = Vec::new();
-        for r in &v.regions {
-            for &res in &ci.resolutions {
-                let Some(range) = r.descendant_range(res) else {
-                    continue;
-                };
-                let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
-                let start = ci
-                    .by_cell
-                    .partition_point(|&i| self.p.assets[i as usize].cell < lo);
-                let end = ci
-                    .by_cell
-                    .partition_point(|&i| self.p.assets[i as usize].cell <= hi);
-                out.extend_from_slice(&ci.by_cell[start..end]);
-            }
+        for run in ci.region_runs(&v.regions) {
+            out.extend_from_slice(&ci.by_cell[run]);
         }
         out.sort_unstable();
         out.dedup();

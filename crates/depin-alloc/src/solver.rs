@@ -213,23 +213,7 @@ fn base_len(idx: &Index<'_>, v: &WorkView<'_>) -> usize {
     if v.w.regions.is_empty() {
         return ci.by_cell.len();
     }
-    let mut n = 0;
-    for r in &v.regions {
-        for &res in &ci.resolutions {
-            let Some(range) = r.descendant_range(res) else {
-                continue;
-            };
-            let (lo, hi) = (range.start().to_u64(), range.end().to_u64());
-            let s = ci
-                .by_cell
-                .partition_point(|&i| idx.p.assets[i as usize].cell < lo);
-            let e = ci
-                .by_cell
-                .partition_point(|&i| idx.p.assets[i as usize].cell <= hi);
-            n += e - s;
-        }
-    }
-    n
+    ci.region_runs(&v.regions).map(|run| run.len()).sum()
 }
 
 /// The fewest distinct values over `w`'s requested attributes among `cands` (their count
