@@ -36,8 +36,9 @@
 //! Candidate pruning (per workload, the K cheapest feasible assets with enough distinct
 //! anti-affinity groups, found through per-class indexes by cell and by price score), then a
 //! Lagrangian relaxation of the capacity constraints solved by projected subgradient steps on
-//! per-asset, per-dimension prices λ ≥ 0 (integer fixed point), a primal repair in workload
-//! order under the reduced costs `c + λ·req` with a full-scan fallback, and a local improvement
+//! per-asset, per-dimension prices λ ≥ 0 (integer fixed point; on problems of at most 50,000
+//! candidate pairs, where it can pay), a primal repair in workload order under the reduced
+//! costs `c + λ·req` with a full-scan fallback, and a local improvement
 //! pass (moves and two-replica ejection chains). [`lower_bound`] is the best Lagrangian value,
 //! kept valid under pruning by a floor on the cost of every asset left out.
 //!
@@ -341,7 +342,8 @@ pub struct Stats {
     pub candidates: u64,
     /// (workload, asset) pairs evaluated through the filters.
     pub evaluated: u64,
-    /// Lagrangian (subgradient) iterations run.
+    /// Lagrangian (subgradient) iterations run (0 above 50,000 candidate pairs, where
+    /// [`solve`] runs none).
     pub iterations: u32,
     /// Workloads that needed the full-scan fallback in the primal repair.
     pub fallbacks: u32,

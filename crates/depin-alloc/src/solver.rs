@@ -25,6 +25,12 @@ const GP: u32 = 10;
 const RESTARTS: usize = 8;
 /// Candidate pairs above which no restart runs (each costs a primal pass and local search).
 const RESTART_MAX_CANDIDATES: usize = 50_000;
+/// Candidate pairs above which `solve` runs no subgradient steps (a fixed work budget). On
+/// large problems most workloads walk a truncated list whose floor (the cheapest prices of
+/// thousands of assets left out) is below every real candidate, so raising λ moves their
+/// bound onto the floor while `Σ λ·free` grows: the best multipliers stay the first, λ = 0
+/// (measured on the sample problems from 10,000 workloads up), and the steps are wasted.
+const DUAL_MAX_CANDIDATES: usize = 50_000;
 /// Local-improvement passes at most.
 const IMPROVE_PASSES: u32 = 2;
 /// Replicas on a full asset an ejection chain tries to move away, at most.
@@ -1169,10 +1175,18 @@ pub fn solve(p: &Problem) -> Solution {
     let prep = Prep::new(p);
     let mut best = primal(&prep, None);
     let target = complete(&prep, &best).then(|| best.cost());
-    let dual = lagrange(&prep, target);
+    let dual = if prep.cands.len() <= DUAL_MAX_CANDIDATES {
+        lagrange(&prep, target)
+    } else {
+        Dual {
+            best: None,
+            best_lambda: vec![[0; DIMS]; p.assets.len()],
+            iterations: 0,
+        }
+    };
     // The primal under the best multipliers; λ = 0 (greedy) stays if it is better. When the
-    // best multipliers are all zero (the first iterate gave the best value, as on large
-    // problems whose floors keep the bound flat) that primal is the λ = 0 one: skipped.
+    // best multipliers are all zero (the first iterate gave the best value, or no step ran)
+    // that primal is the λ = 0 one: skipped.
     if has_price(&dual.best_lambda) {
         let mut candidate = primal(&prep, Some(&dual.best_lambda));
         candidate.fallbacks += best.fallbacks;
