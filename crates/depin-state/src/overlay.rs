@@ -1,5 +1,10 @@
 //! Read committed state through a write overlay that collects one block's changes.
+//!
+//! Reads look in the block's changes first, then in a cache of the committed values this block
+//! has read, then in committed state: a block that reads the same record many times (an
+//! asset's registration, once for each of its telemetry reports) reads storage once.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use borsh::BorshDeserialize;
@@ -28,12 +33,16 @@ pub trait StateRead {
 pub struct Overlay<'a, R: StateRead + ?Sized> {
     base: &'a R,
     changes: ChangeSet,
+    /// Committed values already read in this block (`None`: absent). Consulted only for keys
+    /// the block has not written, so it never goes stale: committed state does not change
+    /// under a block.
+    committed: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
 }
 
 impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
     /// An empty overlay over `base`.
     pub fn new(base: &'a R) -> Self {
-        Overlay { base, changes: ChangeSet::new() }
+        Overlay { base, changes: ChangeSet::new(), committed: RefCell::new(BTreeMap::new()) }
     }
 
     /// The collected changes.
@@ -43,10 +52,21 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
 
     /// Raw read through the overlay.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
-        match self.changes.get(key) {
-            Some(v) => Ok(v.clone()),
-            None => self.base.get(key),
+        self.read(key, |v| v.map(<[u8]>::to_vec))
+    }
+
+    /// `f` of the value under `key` as this block sees it, borrowed (no copy of the value).
+    fn read<T>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> T) -> Result<T, StorageFault> {
+        if let Some(v) = self.changes.get(key) {
+            return Ok(f(v.as_deref()));
         }
+        if let Some(v) = self.committed.borrow().get(key) {
+            return Ok(f(v.as_deref()));
+        }
+        let v = self.base.get(key)?;
+        let out = f(v.as_deref());
+        self.committed.borrow_mut().insert(key.to_vec(), v);
+        Ok(out)
     }
 
     /// Raw write.
@@ -60,12 +80,8 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
     }
 
     pub(crate) fn typed<T: BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StorageFault> {
-        match self.get(key)? {
-            None => Ok(None),
-            Some(bytes) => borsh::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}"))),
-        }
+        self.read(key, |bytes| bytes.map(borsh::from_slice::<T>).transpose())?
+            .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}")))
     }
 
     /// An account, or the empty account if absent.
