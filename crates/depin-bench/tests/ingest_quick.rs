@@ -9,6 +9,8 @@ type Expected = (&'static str, &'static str, Option<(Op, f64)>);
 
 const EXPECTED: &[Expected] = &[
     ("raw_batch_verify_all_cores", "sig/s", None),
+    ("raw_batch_verify_before", "sig/s", None),
+    ("raw_batch_verify_after", "sig/s", None),
     ("raw_single_verify_all_cores", "sig/s", None),
     ("raw_cofactored_batch_verify_all_cores", "sig/s", None),
     ("ingest_end_to_end", "reports/s", None),
@@ -48,6 +50,8 @@ fn quick_ingest_suite_reports_every_result_in_the_design_shape() {
     let value = |name: &str| report.result(name).map(|r| r.value).unwrap_or_default();
     assert_eq!(value("accepted"), 2_000.0, "every report of the quick run is accepted and counted");
     assert_eq!(value("assets"), 64.0);
+    let (before, after) = (value("raw_batch_verify_before"), value("raw_batch_verify_after"));
+    assert_eq!(value("raw_batch_verify_all_cores"), (before + after) / 2.0, "the reference is the mean of both");
 
     // The JSON document, parsed back generically: the names and the shape.
     let v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
