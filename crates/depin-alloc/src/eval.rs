@@ -302,7 +302,7 @@ impl<'p> Index<'p> {
 
     /// Judge asset `ai` for workload `v`: the first filter it fails, or its cost.
     pub(crate) fn evaluate(&self, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
-        judge_with(self.p, self.cells[ai as usize], v, ai, false)
+        judge_with(self.p, self.cells[ai as usize], v, ai)
     }
 
     /// The cost terms of asset `ai` for workload `v` if it passes every filter: the verdict of
@@ -313,7 +313,7 @@ impl<'p> Index<'p> {
         let cell = self.cells[ai as usize];
         let a = &self.p.assets[ai as usize];
         class_and_region(cell, v, a, ai, in_region).ok()?;
-        let price = stages_after_distance(v.w, a).ok()?;
+        let price = tier_to_price(v.w, a).ok()?;
         let distance = distance_term(self.p, cell, v).ok()?;
         Some(CostTerms {
             price,
@@ -323,19 +323,13 @@ impl<'p> Index<'p> {
     }
 }
 
-/// Judge asset `ai` (whose decoded cell is `cell`) for workload `v`; `in_region`: the caller
-/// already knows the asset is inside one of `v`'s regions.
-pub(crate) fn judge_with(
-    p: &Problem,
-    cell: Option<Cell>,
-    v: &WorkView<'_>,
-    ai: u32,
-    in_region: bool,
-) -> Result<CostTerms, Why> {
+/// Judge asset `ai` (whose decoded cell is `cell`) for workload `v`, stage by stage in funnel
+/// order.
+pub(crate) fn judge_with(p: &Problem, cell: Option<Cell>, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
     let a = &p.assets[ai as usize];
-    class_and_region(cell, v, a, ai, in_region)?;
+    class_and_region(cell, v, a, ai, false)?;
     let distance = distance_term(p, cell, v)?;
-    let price = stages_after_distance(v.w, a)?;
+    let price = tier_to_price(v.w, a)?;
     Ok(CostTerms {
         price,
         distance,
@@ -387,9 +381,10 @@ fn distance_term(p: &Problem, cell: Option<Cell>, v: &WorkView<'_>) -> Result<u6
     Ok(u64::try_from(scaled).unwrap_or(u64::MAX))
 }
 
-/// The stages after distance, in funnel order (tier to capacity): the price term, or the
-/// first stage `a` fails for `w`.
-fn stages_after_distance(w: &Workload, a: &Asset) -> Result<u64, Why> {
+/// The stages that follow distance in the funnel, in funnel order (tier to capacity): the price
+/// term, or the first stage `a` fails for `w`. Candidate search ([`Index::admit`]) runs them
+/// before distance, which needs H3.
+fn tier_to_price(w: &Workload, a: &Asset) -> Result<u64, Why> {
     if a.tier < w.min_tier {
         return Err(Why::TierTooLow);
     }
@@ -570,5 +565,5 @@ pub(crate) fn index_u32(i: usize) -> u32 {
 pub fn judge(p: &Problem, workload: u32, asset: u32) -> Result<CostTerms, Why> {
     let v = WorkView::new(&p.workloads[workload as usize]);
     let cell = Cell::try_from(p.assets[asset as usize].cell).ok();
-    judge_with(p, cell, &v, asset, false)
+    judge_with(p, cell, &v, asset)
 }

@@ -69,7 +69,7 @@ fn options(p: &Problem, wi: usize) -> Option<Vec<Choice>> {
             let ai = index_u32(ai);
             let a = &p.assets[ai as usize];
             let cell = depin_geo::Cell::try_from(a.cell).ok();
-            let t = judge_with(p, cell, &v, ai, false).ok()?;
+            let t = judge_with(p, cell, &v, ai).ok()?;
             Some((ai, t.total(), attrs(w, a)))
         })
         .collect();

@@ -38,9 +38,10 @@
 //! Lagrangian relaxation of the capacity constraints solved by projected subgradient steps on
 //! per-asset, per-dimension prices λ ≥ 0 (integer fixed point; on problems of at most 50,000
 //! candidate pairs, where it can pay), a primal repair in workload order under the reduced
-//! costs `c + λ·req` with a full-scan fallback, and a local improvement
-//! pass (moves and two-replica ejection chains). [`lower_bound`] is the best Lagrangian value,
-//! kept valid under pruning by a floor on the cost of every asset left out.
+//! costs `c + λ·req` with a full-scan fallback, up to two local-improvement passes (moves and
+//! two-replica ejection chains), and, on problems of at most 50,000 candidate pairs, regret
+//! restarts (the highest-regret workloads served first). [`lower_bound`] is the best
+//! Lagrangian value, kept valid under pruning by a floor on the cost of every asset left out.
 //!
 //! # Determinism contract
 //!
@@ -350,7 +351,8 @@ pub struct Stats {
     /// Improving moves and ejection chains applied by local search.
     pub moves: u32,
     /// Best Lagrangian lower bound found on the cost of placing every replica over the pruned
-    /// candidates, if one was found (see [`lower_bound`]).
+    /// candidates, if one was found (see [`lower_bound`]); `None` above 50,000 candidate pairs,
+    /// where [`solve`] runs no subgradient step ([`lower_bound`] always runs them).
     pub bound: Option<u128>,
 }
 

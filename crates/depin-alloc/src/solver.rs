@@ -24,7 +24,8 @@ const GP: u32 = 10;
 /// Regret restarts at most: each serves one more high-regret workload first.
 const RESTARTS: usize = 8;
 /// Candidate pairs above which no restart runs (each costs a primal pass and local search).
-const RESTART_MAX_CANDIDATES: usize = 50_000;
+/// The same work budget as [`DUAL_MAX_CANDIDATES`].
+const RESTART_MAX_CANDIDATES: usize = DUAL_MAX_CANDIDATES;
 /// Candidate pairs above which `solve` runs no subgradient steps (a fixed work budget). On
 /// large problems most workloads walk a truncated list whose floor (the cheapest prices of
 /// thousands of assets left out) is below every real candidate, so raising λ moves their
@@ -911,7 +912,6 @@ impl Board {
         }
     }
 
-
     /// Move workload `wi`'s `r`-th replica to candidate `to`, which has room.
     fn relocate(&mut self, prep: &Prep<'_>, a: &mut Assign, wi: usize, r: usize, to: &Cand) {
         let from = a.chosen[wi][r].0;
@@ -934,9 +934,10 @@ impl Board {
         let r32 = index_u32(r);
         let key = |o: &Occupant| (o.workload, o.replica);
         let list = &mut self.on_asset[from as usize];
-        if let Ok(pos) = list.binary_search_by_key(&(w32, r32), key) {
-            list.remove(pos);
-        }
+        let pos = list
+            .binary_search_by_key(&(w32, r32), key)
+            .expect("invariant: a placed replica is listed on its asset");
+        list.remove(pos);
         self.max_per[from as usize] = largest_per(list);
         let list = &mut self.on_asset[to.asset as usize];
         let occupant = Occupant {
@@ -1174,9 +1175,8 @@ fn complete(prep: &Prep<'_>, a: &Assign) -> bool {
 pub fn solve(p: &Problem) -> Solution {
     let prep = Prep::new(p);
     let mut best = primal(&prep, None);
-    let target = complete(&prep, &best).then(|| best.cost());
     let dual = if prep.cands.len() <= DUAL_MAX_CANDIDATES {
-        lagrange(&prep, target)
+        lagrange(&prep, complete(&prep, &best).then(|| best.cost()))
     } else {
         Dual {
             best: None,
