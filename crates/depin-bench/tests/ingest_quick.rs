@@ -51,7 +51,9 @@ fn quick_ingest_suite_reports_every_result_in_the_design_shape() {
     assert_eq!(value("accepted"), 2_000.0, "every report of the quick run is accepted and counted");
     assert_eq!(value("assets"), 64.0);
     let (before, after) = (value("raw_batch_verify_before"), value("raw_batch_verify_after"));
-    assert_eq!(value("raw_batch_verify_all_cores"), (before + after) / 2.0, "the reference is the mean of both");
+    // Each figure is rounded to 3 decimals on its own, so the mean can differ by that rounding.
+    let mean = value("raw_batch_verify_all_cores");
+    assert!((mean - (before + after) / 2.0).abs() <= 0.002, "the reference is the mean of both: {mean}, {before}, {after}");
 
     // The JSON document, parsed back generically: the names and the shape.
     let v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();

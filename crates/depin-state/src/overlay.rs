@@ -134,3 +134,62 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
             .ok_or_else(|| StorageFault("chain id missing: state has no genesis".into()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::mem::MemState;
+
+    /// Committed state that counts its reads.
+    struct Counting {
+        state: MemState,
+        reads: Cell<u32>,
+    }
+
+    impl StateRead for Counting {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
+            self.reads.set(self.reads.get() + 1);
+            self.state.get(key)
+        }
+    }
+
+    #[test]
+    fn committed_values_are_read_once_and_the_block_sees_its_own_writes() {
+        let mut state = MemState::default();
+        state.map.insert(b"a".to_vec(), encode(&7u64));
+        let base = Counting { state, reads: Cell::new(0) };
+        let mut st = Overlay::new(&base);
+
+        // Repeated reads of a committed value, and of an absent one, reach storage once each.
+        for _ in 0..3 {
+            assert_eq!(st.typed::<u64>(b"a").unwrap(), Some(7));
+            assert_eq!(st.get(b"missing").unwrap(), None);
+        }
+        assert_eq!(base.reads.get(), 2);
+
+        // A write (and a delete) hides the cached committed value from then on.
+        st.put(b"a".to_vec(), encode(&8u64));
+        assert_eq!(st.typed::<u64>(b"a").unwrap(), Some(8));
+        st.delete(b"a".to_vec());
+        assert_eq!(st.get(b"a").unwrap(), None);
+        st.put(b"missing".to_vec(), encode(&1u64));
+        assert_eq!(st.typed::<u64>(b"missing").unwrap(), Some(1));
+        assert_eq!(base.reads.get(), 2, "no storage read after the first of each key");
+
+        // The change set holds the writes only, in key order; the cache never leaks into it.
+        let changes = st.into_changes();
+        assert_eq!(changes.keys().cloned().collect::<Vec<_>>(), vec![b"a".to_vec(), b"missing".to_vec()]);
+        assert_eq!(changes[b"a".as_slice()], None);
+    }
+
+    #[test]
+    fn a_value_that_does_not_decode_is_a_storage_fault() {
+        let mut state = MemState::default();
+        state.map.insert(b"k".to_vec(), vec![1, 2]);
+        let st = Overlay::new(&state);
+        assert!(st.typed::<u64>(b"k").is_err());
+        assert_eq!(st.get(b"k").unwrap(), Some(vec![1, 2]), "the raw bytes are still readable");
+    }
+}
