@@ -120,8 +120,21 @@ pub(crate) struct Index<'p> {
     /// Each asset's cell, when valid.
     pub cells: Vec<Option<Cell>>,
     pub classes: BTreeMap<u8, ClassIndex>,
-    /// Each asset's position in its class's `by_score`.
-    pub rank: Vec<u32>,
+    /// Each asset's position in [`Index::hot`].
+    pub pos: Vec<u32>,
+    /// The assets with their decoded cells, class by class and within a class in `by_score`
+    /// order: a walk reads them in ascending positions (its whole run when it has no region),
+    /// not scattered over the asset array.
+    pub hot: Vec<Hot>,
+}
+
+/// An asset as candidate search reads it, in [`Index::hot`].
+pub(crate) struct Hot {
+    pub a: Asset,
+    /// Its decoded cell, when valid.
+    pub cell: Option<Cell>,
+    /// Its index in the problem.
+    pub ai: u32,
 }
 
 /// The assets of one class, two ways.
@@ -138,6 +151,8 @@ pub(crate) struct ClassIndex {
     pub by_score: Vec<u32>,
     /// The class's mean replica (weighs the score).
     pub mean_per: crate::Units,
+    /// Where the class's `by_score` run starts in [`Index::hot`].
+    pub offset: u32,
 }
 
 impl ClassIndex {
@@ -162,7 +177,7 @@ impl ClassIndex {
 /// Assets of one class (and region set) in price-score order, with what a walk from a position
 /// needs: floors on the cost of the parts not walked, and the contention frontier.
 pub(crate) struct Walk {
-    /// Asset indexes in (score, id, index) order.
+    /// The assets in (score, id, index) order, as positions in [`Index::hot`] (ascending).
     pub order: Vec<u32>,
     /// `floor[i]`: for every dimension, the lowest price among `order[i..]`, and (last) the
     /// lowest missing uptime; `floor[len]` is all `u64::MAX`.
@@ -175,16 +190,25 @@ pub(crate) struct Walk {
     pub claimed: u64,
     /// Whether every asset of `order` is known to be inside the workload's regions.
     pub in_region: bool,
+    /// The walk's number, in order of creation (indexes per-walk state such as the primal's
+    /// residual capacity in walk order).
+    pub id: usize,
 }
 
 impl Walk {
-    /// The walk over `order` (already in score order) for replicas like `per`.
-    pub(crate) fn new(p: &Problem, order: Vec<u32>, per: &crate::Units, in_region: bool) -> Self {
+    /// The walk over `order` (positions in `hot`, in score order) for replicas like `per`.
+    pub(crate) fn new(
+        hot: &[Hot],
+        order: Vec<u32>,
+        per: &crate::Units,
+        in_region: bool,
+        id: usize,
+    ) -> Self {
         let n = order.len();
         let missing = |a: &Asset| 1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000)));
         let mut floor = vec![[u64::MAX; DIMS + 1]; n + 1];
         for k in (0..n).rev() {
-            let a = &p.assets[order[k] as usize];
+            let a = &hot[order[k] as usize].a;
             let mut f = floor[k + 1];
             for d in 0..DIMS {
                 f[d] = f[d].min(a.price[d]);
@@ -195,7 +219,7 @@ impl Walk {
         let mut prefix = vec![[u64::MAX; DIMS + 1]; n + 1];
         let mut cum_slots = vec![0u64; n + 1];
         for k in 0..n {
-            let a = &p.assets[order[k] as usize];
+            let a = &hot[order[k] as usize].a;
             let mut f = prefix[k];
             for d in 0..DIMS {
                 f[d] = f[d].min(a.price[d]);
@@ -211,6 +235,7 @@ impl Walk {
             cum_slots,
             claimed: 0,
             in_region,
+            id,
         }
     }
 }
@@ -249,7 +274,8 @@ impl<'p> Index<'p> {
             m.1 += 1;
         }
         let mut classes = BTreeMap::new();
-        let mut rank = vec![0u32; p.assets.len()];
+        let mut pos = vec![0u32; p.assets.len()];
+        let mut hot = Vec::with_capacity(p.assets.len());
         for (class, list) in members {
             let mut by_cell = list.clone();
             by_cell.sort_unstable_by_key(|&i| {
@@ -277,8 +303,14 @@ impl<'p> Index<'p> {
                 let a = &p.assets[i as usize];
                 (score(a), a.id, i)
             });
-            for (k, &i) in by_score.iter().enumerate() {
-                rank[i as usize] = index_u32(k);
+            let offset = index_u32(hot.len());
+            for &i in &by_score {
+                pos[i as usize] = index_u32(hot.len());
+                hot.push(Hot {
+                    a: p.assets[i as usize],
+                    cell: cells[i as usize],
+                    ai: i,
+                });
             }
             let cell_keys = by_cell.iter().map(|&i| p.assets[i as usize].cell).collect();
             classes.insert(
@@ -289,6 +321,7 @@ impl<'p> Index<'p> {
                     resolutions,
                     by_score,
                     mean_per: per,
+                    offset,
                 },
             );
         }
@@ -296,7 +329,8 @@ impl<'p> Index<'p> {
             p,
             cells,
             classes,
-            rank,
+            pos,
+            hot,
         }
     }
 
@@ -309,10 +343,10 @@ impl<'p> Index<'p> {
     /// [`Index::evaluate`] without the reason, for candidate search. The distance, which
     /// needs H3, is measured last, only for assets every cheap filter admits.
     /// `in_region`: the caller already knows the asset is inside one of `v`'s regions.
-    pub(crate) fn admit(&self, v: &WorkView<'_>, ai: u32, in_region: bool) -> Option<CostTerms> {
-        let cell = self.cells[ai as usize];
-        let a = &self.p.assets[ai as usize];
-        class_and_region(cell, v, a, ai, in_region).ok()?;
+    /// `h`: the asset's entry in [`Index::hot`].
+    pub(crate) fn admit(&self, v: &WorkView<'_>, h: &Hot, in_region: bool) -> Option<CostTerms> {
+        let (a, cell) = (&h.a, h.cell);
+        class_and_region(cell, v, a, h.ai, in_region).ok()?;
         let price = tier_to_price(v.w, a).ok()?;
         let distance = distance_term(self.p, cell, v).ok()?;
         Some(CostTerms {
@@ -325,8 +359,23 @@ impl<'p> Index<'p> {
 
 /// Judge asset `ai` (whose decoded cell is `cell`) for workload `v`, stage by stage in funnel
 /// order.
-pub(crate) fn judge_with(p: &Problem, cell: Option<Cell>, v: &WorkView<'_>, ai: u32) -> Result<CostTerms, Why> {
-    let a = &p.assets[ai as usize];
+pub(crate) fn judge_with(
+    p: &Problem,
+    cell: Option<Cell>,
+    v: &WorkView<'_>,
+    ai: u32,
+) -> Result<CostTerms, Why> {
+    judge_asset(p, &p.assets[ai as usize], cell, v, ai)
+}
+
+/// [`judge_with`] given the asset `a` itself (index `ai`).
+fn judge_asset(
+    p: &Problem,
+    a: &Asset,
+    cell: Option<Cell>,
+    v: &WorkView<'_>,
+    ai: u32,
+) -> Result<CostTerms, Why> {
     class_and_region(cell, v, a, ai, false)?;
     let distance = distance_term(p, cell, v)?;
     let price = tier_to_price(v.w, a)?;
@@ -435,10 +484,13 @@ impl Index<'_> {
         let mut reached = [0u32; STAGES.len() + 1];
         let mut passed = Vec::new();
         if let Some(ci) = self.classes.get(&w.class) {
-            for &ai in &ci.by_cell {
-                let stage = match self.evaluate(v, ai) {
+            // The class's run of `hot`, read in sequence (the counts, and what `passed` yields
+            // below, do not depend on the order).
+            let first = ci.offset as usize;
+            for h in &self.hot[first..first + ci.by_score.len()] {
+                let stage = match judge_asset(self.p, &h.a, h.cell, v, h.ai) {
                     Ok(_) => {
-                        passed.push(ai);
+                        passed.push(h.ai);
                         STAGES.len()
                     }
                     Err(why) => STAGES.iter().position(|s| *s == why).unwrap_or(0),

@@ -62,6 +62,10 @@ struct Prep<'p> {
     walks: BTreeMap<WalkKey, Walk>,
     /// Per workload: the walk it used and where it started (`None`: its whole set was judged).
     walk_of: Vec<Option<(WalkKey, usize)>>,
+    /// The places of each position of [`Index::hot`] in the walks, as (walk id, index in its
+    /// order): those of position `at` are `in_walks[in_walks_start[at]..in_walks_start[at + 1]]`.
+    in_walks: Vec<(u32, u32)>,
+    in_walks_start: Vec<usize>,
     evaluated: u64,
 }
 
@@ -82,6 +86,8 @@ impl<'p> Prep<'p> {
             used,
             walks: BTreeMap::new(),
             walk_of: Vec::with_capacity(p.workloads.len()),
+            in_walks: Vec::new(),
+            in_walks_start: Vec::new(),
             evaluated: 0,
         };
         for v in &views {
@@ -90,6 +96,26 @@ impl<'p> Prep<'p> {
             prep.start.push(prep.cands.len());
         }
         prep.views = views;
+        let n = prep.idx.hot.len();
+        let mut start = vec![0usize; n + 1];
+        for walk in prep.walks.values() {
+            for &at in &walk.order {
+                start[at as usize + 1] += 1;
+            }
+        }
+        for at in 0..n {
+            start[at + 1] += start[at];
+        }
+        let mut next = start.clone();
+        let mut in_walks = vec![(0u32, 0u32); start[n]];
+        for walk in prep.walks.values() {
+            for (k, &at) in walk.order.iter().enumerate() {
+                in_walks[next[at as usize]] = (index_u32(walk.id), index_u32(k));
+                next[at as usize] += 1;
+            }
+        }
+        prep.in_walks = in_walks;
+        prep.in_walks_start = start;
         prep
     }
 
@@ -113,17 +139,18 @@ impl<'p> Prep<'p> {
         if base_len(idx, v) <= FULL_SCAN_MAX {
             for ai in idx.base_set(v) {
                 self.evaluated += 1;
-                if let Some(c) = cand(idx, v, ai, false) {
+                if let Some(c) = cand(idx, v, idx.pos[ai as usize], false) {
                     feasible.push(c);
                 }
             }
             self.walk_of.push(None);
         } else {
             let key = walk_key(v);
+            let id = self.walks.len();
             let walk = self
                 .walks
                 .entry(key.clone())
-                .or_insert_with(|| new_walk(idx, v));
+                .or_insert_with(|| new_walk(idx, v, id));
             // Start where about half of the earlier demand on this list would have filled the
             // cheapest assets.
             let from = walk
@@ -175,12 +202,14 @@ impl<'p> Prep<'p> {
     }
 }
 
-/// The candidate `ai` of `v`, if feasible (`in_region`: known to be inside `v`'s regions).
-fn cand(idx: &Index<'_>, v: &WorkView<'_>, ai: u32, in_region: bool) -> Option<Cand> {
-    let terms = idx.admit(v, ai, in_region)?;
-    let a = &idx.p.assets[ai as usize];
+/// The candidate at position `at` of [`Index::hot`] for `v`, if feasible (`in_region`: known
+/// to be inside `v`'s regions).
+fn cand(idx: &Index<'_>, v: &WorkView<'_>, at: u32, in_region: bool) -> Option<Cand> {
+    let h = &idx.hot[at as usize];
+    let terms = idx.admit(v, h, in_region)?;
+    let a = &h.a;
     Some(Cand {
-        asset: ai,
+        asset: h.ai,
         id: a.id,
         cost: terms.total(),
         terms,
@@ -196,15 +225,20 @@ fn walk_key(v: &WorkView<'_>) -> WalkKey {
     (v.w.class, cells)
 }
 
-/// The score-ordered walk over `v`'s class-and-region set.
-fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
+/// The score-ordered walk over `v`'s class-and-region set, numbered `id`.
+fn new_walk(idx: &Index<'_>, v: &WorkView<'_>, id: usize) -> Walk {
     let ci = &idx.classes[&v.w.class];
     if v.w.regions.is_empty() {
-        return Walk::new(idx.p, ci.by_score.clone(), &ci.mean_per, false);
+        let all = ci.offset..ci.offset + index_u32(ci.by_score.len());
+        return Walk::new(&idx.hot, all.collect(), &ci.mean_per, false, id);
     }
-    let mut order = idx.base_set(v);
-    order.sort_unstable_by_key(|&ai| idx.rank[ai as usize]);
-    Walk::new(idx.p, order, &ci.mean_per, true)
+    let mut order: Vec<u32> = idx
+        .base_set(v)
+        .into_iter()
+        .map(|ai| idx.pos[ai as usize])
+        .collect();
+    order.sort_unstable();
+    Walk::new(&idx.hot, order, &ci.mean_per, true, id)
 }
 
 /// Candidates by cost, then asset id, then index.
@@ -536,19 +570,21 @@ fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
         .idx
         .base_set(v)
         .into_iter()
-        .filter_map(|ai| cand(&prep.idx, v, ai, false))
+        .filter_map(|ai| cand(&prep.idx, v, prep.idx.pos[ai as usize], false))
         .collect();
     out.sort_unstable_by(cand_order);
     out
 }
 
-/// Feasible assets of workload `wi` with room left in `residual`, sorted: all of them when its
-/// set was judged in full, else its walk from the start until more than enough are found.
+/// Feasible assets of workload `wi` with room left in `residual` (per asset index;
+/// `walk_residual`: the same per walk, in walk order), sorted: all of them when its set was
+/// judged in full, else its walk from the start until more than enough are found.
 fn fallback_candidates(
     prep: &Prep<'_>,
     wi: usize,
     v: &WorkView<'_>,
     residual: &[Units],
+    walk_residual: &[Vec<Units>],
 ) -> Vec<Cand> {
     let w = v.w;
     let room = |c: &Cand| fits(&residual[c.asset as usize], &w.per_replica);
@@ -561,16 +597,21 @@ fn fallback_candidates(
     let mut out = Vec::new();
     // From the workload's frontier on (the cheaper assets before it are mostly full), then the
     // ones before it.
-    let (after, before) = (&walk.order[*from..], &walk.order[..*from]);
-    for &ai in after.iter().chain(before) {
-        // The capacity test first: it is cheap, and most assets passed over here are full.
-        if !fits(&residual[ai as usize], &w.per_replica) {
-            continue;
-        }
-        if let Some(c) = cand(&prep.idx, v, ai, walk.in_region) {
-            out.push(c);
-            if out.len() >= enough && groups(w, &out) > need {
-                break;
+    // The capacity test first: it is cheap (the residuals in walk order are read in sequence),
+    // and most assets passed over here are full.
+    let free = &walk_residual[walk.id];
+    let per = &w.per_replica;
+    'scan: for run in [*from..walk.order.len(), 0..*from] {
+        for k in run {
+            // Every dimension tested, without branching: most tests fail, unpredictably.
+            if !(0..DIMS).fold(true, |ok, d| ok & (free[k][d] >= per[d])) {
+                continue;
+            }
+            if let Some(c) = cand(&prep.idx, v, walk.order[k], walk.in_region) {
+                out.push(c);
+                if out.len() >= enough && groups(w, &out) > need {
+                    break 'scan;
+                }
             }
         }
     }
@@ -592,6 +633,15 @@ fn primal_in(
 ) -> Assign {
     let p = prep.idx.p;
     let mut residual: Vec<Units> = p.assets.iter().map(|a| a.free).collect();
+    // The same per walk, in walk order (fallbacks scan it).
+    let mut walk_residual: Vec<Vec<Units>> = vec![Vec::new(); prep.walks.len()];
+    for walk in prep.walks.values() {
+        walk_residual[walk.id] = walk
+            .order
+            .iter()
+            .map(|&at| prep.idx.hot[at as usize].a.free)
+            .collect();
+    }
     let mut chosen_all = vec![Vec::new(); p.workloads.len()];
     let mut fallbacks = 0;
     for wi in order {
@@ -617,7 +667,7 @@ fn primal_in(
         .collect();
         if picked.len() < usize::from(need) && prep.floor[wi] != u64::MAX {
             fallbacks += 1;
-            let full = fallback_candidates(prep, wi, v, &residual);
+            let full = fallback_candidates(prep, wi, v, &residual, &walk_residual);
             let order = ordered(&full, &per, lambda);
             let again: Vec<(u32, CostTerms)> = pick(
                 w,
@@ -642,6 +692,13 @@ fn primal_in(
             let r = &mut residual[*ai as usize];
             for d in 0..DIMS {
                 r[d] -= per[d];
+            }
+            let at = prep.idx.pos[*ai as usize] as usize;
+            for &(id, k) in &prep.in_walks[prep.in_walks_start[at]..prep.in_walks_start[at + 1]] {
+                let h = &mut walk_residual[id as usize][k as usize];
+                for d in 0..DIMS {
+                    h[d] -= per[d];
+                }
             }
         }
         chosen_all[wi] = picked;
