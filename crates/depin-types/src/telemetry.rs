@@ -823,19 +823,24 @@ mod tests {
         assert_eq!(h.reasons, vec![HealthReason::NotInService, HealthReason::ClockSkew { reports: 1 }]);
     }
 
-    #[test]
-    fn signatures_bind_chain_and_key() {
-        let key = SecretKey::from_seeds(Scheme::Ed25519, &[5; 32]).unwrap();
-        let report = Report {
+    /// A sensor report of `key`'s asset with sequence `seq`, in epoch 1.
+    fn sensor_report(key: &SecretKey, seq: u64) -> Report {
+        Report {
             version: REPORT_VERSION,
             asset: AssetId::of(&key.public_key()),
             epoch: 1,
-            seq: 1,
+            seq,
             timestamp_ms: 60_000,
             uptime_s: 10,
             metrics: Metrics::Sensor { readings: 4 },
             fix: None,
-        };
+        }
+    }
+
+    #[test]
+    fn signatures_bind_chain_and_key() {
+        let key = SecretKey::from_seeds(Scheme::Ed25519, &[5; 32]).unwrap();
+        let report = sensor_report(&key, 1);
         let signed = report.clone().sign("depin-a", &key);
         assert!(signed.signature_ok("depin-a"));
         assert!(!signed.signature_ok("depin-b"));
@@ -852,17 +857,7 @@ mod tests {
             .map(|i| {
                 let scheme = [Scheme::Ed25519, Scheme::Hybrid, Scheme::MlDsa65][usize::from(i % 3)];
                 let key = SecretKey::from_seeds(scheme, &vec![i; if scheme == Scheme::Hybrid { 64 } else { 32 }]).unwrap();
-                Report {
-                    version: REPORT_VERSION,
-                    asset: AssetId::of(&key.public_key()),
-                    epoch: 1,
-                    seq: u64::from(i) + 1,
-                    timestamp_ms: 60_000,
-                    uptime_s: 10,
-                    metrics: Metrics::Sensor { readings: 4 },
-                    fix: None,
-                }
-                .sign("depin-a", &key)
+                sensor_report(&key, u64::from(i) + 1).sign("depin-a", &key)
             })
             .collect();
         assert_eq!(first_bad_report_signature("depin-a", &signed), None);
@@ -884,19 +879,7 @@ mod tests {
         let keys: Vec<SecretKey> = (0..8u8).map(|i| SecretKey::from_seeds(Scheme::Ed25519, &[i; 32]).unwrap()).collect();
         let reports: Vec<SignedReport> = keys
             .iter()
-            .map(|k| {
-                Report {
-                    version: REPORT_VERSION,
-                    asset: AssetId::of(&k.public_key()),
-                    epoch: 1,
-                    seq: 1,
-                    timestamp_ms: 60_000,
-                    uptime_s: 10,
-                    metrics: Metrics::Sensor { readings: 4 },
-                    fix: None,
-                }
-                .sign("depin-a", k)
-            })
+            .map(|k| sensor_report(k, 1).sign("depin-a", k))
             .collect();
         let decoded: Vec<CofactoredKey> =
             reports.iter().map(|r| CofactoredKey::from_bytes(&r.device_key.ed25519_bytes().unwrap()).unwrap()).collect();
