@@ -96,24 +96,16 @@ impl<'p> Prep<'p> {
             prep.start.push(prep.cands.len());
         }
         prep.views = views;
-        let n = prep.idx.hot.len();
-        let mut start = vec![0usize; n + 1];
-        for walk in prep.walks.values() {
-            for &at in &walk.order {
-                start[at as usize + 1] += 1;
-            }
-        }
-        for at in 0..n {
-            start[at + 1] += start[at];
-        }
-        let mut next = start.clone();
-        let mut in_walks = vec![(0u32, 0u32); start[n]];
-        for walk in prep.walks.values() {
-            for (k, &at) in walk.order.iter().enumerate() {
-                in_walks[next[at as usize]] = (index_u32(walk.id), index_u32(k));
-                next[at as usize] += 1;
-            }
-        }
+        let walks = &prep.walks;
+        let (in_walks, start) = group_by(prep.idx.hot.len(), || {
+            walks.values().flat_map(|walk| {
+                let id = index_u32(walk.id);
+                walk.order
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, &at)| (at as usize, (id, index_u32(k))))
+            })
+        });
         prep.in_walks = in_walks;
         prep.in_walks_start = start;
         prep
@@ -890,25 +882,22 @@ impl Board {
                 });
             }
         }
-        let mut naming_start = vec![0usize; p.assets.len() + 1];
-        for c in &prep.cands {
-            naming_start[c.asset as usize + 1] += 1;
-        }
-        for ai in 0..p.assets.len() {
-            naming_start[ai + 1] += naming_start[ai];
-        }
-        let mut naming = vec![(0u32, 0u32); prep.cands.len()];
-        let mut next = naming_start.clone();
-        let mut room = Vec::with_capacity(prep.cands.len());
-        for wi in 0..prep.views.len() {
-            let per = &p.workloads[wi].per_replica;
-            for j in prep.start[wi]..prep.start[wi + 1] {
-                let ai = prep.cands[j].asset as usize;
-                naming[next[ai]] = (index_u32(j), index_u32(wi));
-                next[ai] += 1;
-                room.push(fits(&a.residual[ai], per));
-            }
-        }
+        let workload_cands = || {
+            (0..prep.views.len())
+                .flat_map(|wi| (prep.start[wi]..prep.start[wi + 1]).map(move |j| (wi, j)))
+        };
+        let (naming, naming_start) = group_by(p.assets.len(), || {
+            workload_cands()
+                .map(|(wi, j)| (prep.cands[j].asset as usize, (index_u32(j), index_u32(wi))))
+        });
+        let room = workload_cands()
+            .map(|(wi, j)| {
+                fits(
+                    &a.residual[prep.cands[j].asset as usize],
+                    &p.workloads[wi].per_replica,
+                )
+            })
+            .collect();
         let max_per = on_asset.iter().map(|list| largest_per(list)).collect();
         let mut board = Board {
             on_asset,
@@ -1030,6 +1019,29 @@ struct Occupant {
     per: Units,
     /// Its workload's [`Alternatives::cheapest_room`], kept in step.
     cheapest_room: u64,
+}
+
+/// `items` (key below `keys`, value) grouped by key, in the order `items` yields them: the
+/// values of key `k` are `values[start[k]..start[k + 1]]`. Returns `(values, start)`; `items`
+/// is called twice (to count, then to fill).
+fn group_by<V: Copy + Default, I: Iterator<Item = (usize, V)>>(
+    keys: usize,
+    items: impl Fn() -> I,
+) -> (Vec<V>, Vec<usize>) {
+    let mut start = vec![0usize; keys + 1];
+    for (k, _) in items() {
+        start[k + 1] += 1;
+    }
+    for k in 0..keys {
+        start[k + 1] += start[k];
+    }
+    let mut next = start.clone();
+    let mut values = vec![V::default(); start[keys]];
+    for (k, v) in items() {
+        values[next[k]] = v;
+        next[k] += 1;
+    }
+    (values, start)
 }
 
 /// The largest `per` of `occupants` in each dimension.
