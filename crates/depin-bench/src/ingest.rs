@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 use depin_crypto::cofactored::verify_cofactored_batch_bytes;
 use depin_crypto::Ed25519Batch;
 use depin_ledger::Ledger;
+use depin_state::{read_telemetry_epoch, read_telemetry_head};
 use depin_node::config::NodeConfig;
 use depin_node::home::Home;
 use depin_node::ingest::VERIFY_BATCH;
@@ -50,9 +51,8 @@ use depin_types::asset::{
     AssetDescriptor, AssetId, Capacity, Mobility, Registration, RegistryParams, MAX_REGISTRATIONS_PER_TX,
 };
 use depin_types::genesis::GenesisValidator;
-use depin_types::state_key::{telemetry_epoch_key, telemetry_head_key};
 use depin_types::telemetry::{
-    report_message, Fix, Metrics, Report, ReportCode, SignedReport, TelemetryEpoch, TelemetryHead, TelemetryParams,
+    report_message, Fix, Metrics, Report, ReportCode, SignedReport, TelemetryParams,
     MAX_REPORTS_PER_BATCH, REPORT_VERSION,
 };
 use depin_types::{
@@ -596,8 +596,9 @@ fn state_tally(node: &Node, assets: &[(AssetId, Vec<u64>, u64)]) -> Result<(u64,
     let mut refused = BTreeMap::new();
     for (id, epochs, _) in assets {
         let (Some(&first), Some(&last)) = (epochs.first(), epochs.last()) else { continue };
+        let head = read_telemetry_head(&snap, id)?;
         for e in first..=last.max(now_epoch) {
-            if let Some(agg) = snap.typed::<TelemetryEpoch>(&telemetry_epoch_key(id, e))? {
+            if let Some(agg) = read_telemetry_epoch(&snap, head.as_ref(), id, e)? {
                 counted += u64::from(agg.reports);
                 for (tag, n) in agg.refused {
                     let name = ReportCode::from_tag(tag).map_or("unknown", ReportCode::name);
@@ -613,7 +614,7 @@ fn state_tally(node: &Node, assets: &[(AssetId, Vec<u64>, u64)]) -> Result<(u64,
 fn check_heads(node: &Node, assets: &[(AssetId, Vec<u64>, u64)]) -> Result<(), BenchError> {
     let snap = node.chain().ledger().snapshot()?;
     for (id, _, last_seq) in assets.iter().filter(|(_, _, n)| *n > 0) {
-        let head: Option<TelemetryHead> = snap.typed(&telemetry_head_key(id))?;
+        let head = read_telemetry_head(&snap, id)?;
         if head.as_ref().map(|h| h.seq) != Some(*last_seq) {
             return Err(BenchError::Ingest(format!(
                 "asset {id}: the state's last sequence is {:?}, its last report's is {last_seq}",

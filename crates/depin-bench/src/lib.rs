@@ -42,6 +42,9 @@ pub enum BenchError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] depin_ledger::LedgerError),
+    /// State read through the state machine's readers failed.
+    #[error(transparent)]
+    State(#[from] depin_state::StorageFault),
     /// A pre-encoded transaction did not decode.
     #[error("a benchmark transaction does not decode: {0}")]
     Decode(#[from] depin_types::DecodeError),

@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc;
 
 use depin_ledger::StateSnapshot;
+use depin_state::{read_telemetry_epoch, read_telemetry_head};
 use depin_types::asset::{Asset, AssetClass, AssetId, AssetStatus, AttestationTier, Vendor};
 use depin_types::registry_key as rkey;
-use depin_types::state_key::{telemetry_epoch_key, telemetry_epochs_prefix, telemetry_head_key};
+use depin_types::state_key::telemetry_epochs_prefix;
 use depin_types::telemetry::{judge, Health, HealthState, TelemetryEpoch, TelemetryHead, TelemetryParams};
 use depin_types::TxBody;
 use depin_types::geo::Cell;
@@ -157,8 +158,8 @@ fn judge_now(
 ) -> Result<(EpochHealth, Option<TelemetryHead>, AssetStatus), NodeError> {
     let (serving, status) = in_service(snap, asset)?;
     let epoch = params.epoch_of(now);
-    let head: Option<TelemetryHead> = snap.typed(&telemetry_head_key(&asset.id))?;
-    let agg: Option<TelemetryEpoch> = snap.typed(&telemetry_epoch_key(&asset.id, epoch))?;
+    let head = read_telemetry_head(snap, &asset.id)?;
+    let agg = read_telemetry_epoch(snap, head.as_ref(), &asset.id, epoch)?;
     let health = judge(params, epoch, agg.as_ref(), serving, head.as_ref().map(|h| h.timestamp_ms), now);
     let reports = agg.map_or(0, |a| a.reports);
     Ok((EpochHealth { epoch, health, reports }, head, status))
@@ -222,6 +223,11 @@ impl Node {
             if n < 1_000 {
                 break;
             }
+        }
+        // The head's epoch is not under its key: its aggregate is in the head.
+        if let Some(head) = read_telemetry_head(snap, id)?.filter(|h| before.is_none_or(|b| h.epoch < b)) {
+            let at = all.partition_point(|(e, _)| *e < head.epoch);
+            all.insert(at, (head.epoch, head.open));
         }
         all.reverse();
         let more = all.len() > limit;

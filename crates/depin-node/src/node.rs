@@ -58,6 +58,12 @@ impl From<LedgerError> for NodeError {
     }
 }
 
+impl From<depin_state::StorageFault> for NodeError {
+    fn from(e: depin_state::StorageFault) -> Self {
+        NodeError::Storage(e.to_string())
+    }
+}
+
 /// Status of a transaction.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

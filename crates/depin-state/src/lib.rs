@@ -24,3 +24,4 @@ pub use market::why_code;
 pub use machine::{apply_txs, BlockContext, Executed};
 pub use mem::{check_conservation, MemState};
 pub use overlay::{ChangeSet, Overlay, StateRead, StorageFault};
+pub use telemetry::{read_epoch as read_telemetry_epoch, read_head as read_telemetry_head};

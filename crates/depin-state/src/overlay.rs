@@ -39,6 +39,13 @@ pub struct Overlay<'a, R: StateRead + ?Sized> {
     committed: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
 }
 
+/// A block's view reads like committed state: the block's writes first, then what is committed.
+impl<R: StateRead + ?Sized> StateRead for Overlay<'_, R> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
+        Overlay::get(self, key)
+    }
+}
+
 impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
     /// An empty overlay over `base`.
     pub fn new(base: &'a R) -> Self {

@@ -6,7 +6,8 @@
 //! validator's batch is only trusted as far as its signatures go. A refused report does not
 //! fail the transaction: it is counted, by code, in the asset's aggregate, where its owner sees it.
 
-use depin_types::asset::{Asset, AssetStatus, AttestationTier, Capacity, RegistryParams, Vendor};
+use borsh::BorshDeserialize;
+use depin_types::asset::{Asset, AssetId, AssetStatus, AttestationTier, Capacity, RegistryParams, Vendor};
 use depin_types::codec::encode;
 use depin_types::registry_key as rkey;
 use depin_types::state_key::{telemetry_epoch_key, telemetry_head_key, REGISTRY_PARAMS_KEY, TELEMETRY_PARAMS_KEY};
@@ -44,6 +45,33 @@ impl<R: StateRead + ?Sized> Overlay<'_, R> {
         }
         Ok(true)
     }
+}
+
+/// An asset's telemetry head (rule M-5), if a report of it was ever accepted.
+pub fn read_head<R: StateRead + ?Sized>(state: &R, asset: &AssetId) -> Result<Option<TelemetryHead>, StorageFault> {
+    decode_value(state, &telemetry_head_key(asset))
+}
+
+/// An asset's aggregate in `epoch` (rule M-6): the head's if `epoch` is the head's epoch,
+/// otherwise the one under the epoch key. `head` is [`read_head`]'s answer for the asset.
+pub fn read_epoch<R: StateRead + ?Sized>(
+    state: &R,
+    head: Option<&TelemetryHead>,
+    asset: &AssetId,
+    epoch: u64,
+) -> Result<Option<TelemetryEpoch>, StorageFault> {
+    match head.and_then(|h| h.aggregate(epoch)) {
+        Some(open) => Ok(Some(open.clone())),
+        None => decode_value(state, &telemetry_epoch_key(asset, epoch)),
+    }
+}
+
+fn decode_value<R: StateRead + ?Sized, T: BorshDeserialize>(state: &R, key: &[u8]) -> Result<Option<T>, StorageFault> {
+    state
+        .get(key)?
+        .map(|b| borsh::from_slice(&b))
+        .transpose()
+        .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}")))
 }
 
 /// Rule M-1 to M-8: fold a validator's batch of reports. `bad_report` is the edge's verdict:
@@ -90,18 +118,44 @@ fn fold<R: StateRead + ?Sized>(
     let head: Option<TelemetryHead> = st.typed(&head_key)?;
     let code = check(st, params, resolution, ctx, signed, &asset, head.as_ref())?;
     if code != ReportCode::Accepted {
+        // Counted under the block's epoch: in the head if that is the head's epoch.
         let epoch = params.epoch_of(ctx.timestamp_ms);
-        let key = telemetry_epoch_key(&r.asset, epoch);
-        let mut agg: TelemetryEpoch = st.typed(&key)?.unwrap_or_else(TelemetryEpoch::new);
-        agg.refuse(code);
-        st.put(key, encode(&agg));
+        match head {
+            Some(mut h) if h.epoch == epoch => {
+                h.open.refuse(code);
+                st.put(head_key, encode(&h));
+            }
+            _ => {
+                let key = telemetry_epoch_key(&r.asset, epoch);
+                let mut agg: TelemetryEpoch = st.typed(&key)?.unwrap_or_else(TelemetryEpoch::new);
+                agg.refuse(code);
+                st.put(key, encode(&agg));
+            }
+        }
         return Ok(code);
     }
-    let key = telemetry_epoch_key(&r.asset, r.epoch);
-    let mut agg: TelemetryEpoch = st.typed(&key)?.unwrap_or_else(TelemetryEpoch::new);
+    let prev = head.as_ref().map(|h| (h.timestamp_ms, h.last_fix));
+    let mut agg = match head {
+        Some(h) if h.epoch == r.epoch => h.open,
+        other => {
+            // The head moves to the report's epoch: its aggregate goes under its epoch key, and
+            // the new epoch's (refusals counted while the head was elsewhere) comes into the head.
+            if let Some(h) = other {
+                st.put(telemetry_epoch_key(&r.asset, h.epoch), encode(&h.open));
+            }
+            let key = telemetry_epoch_key(&r.asset, r.epoch);
+            match st.typed::<TelemetryEpoch>(&key)? {
+                Some(stored) => {
+                    st.delete(key);
+                    stored
+                }
+                None => TelemetryEpoch::new(),
+            }
+        }
+    };
     // Rule M-6: counters.
     let epoch_s = params.epoch_ms / 1_000;
-    let since_prev_s = head.as_ref().map(|h| r.timestamp_ms.saturating_sub(h.timestamp_ms) / 1_000);
+    let since_prev_s = prev.map(|(ms, _)| r.timestamp_ms.saturating_sub(ms) / 1_000);
     agg.reports = agg.reports.saturating_add(1);
     agg.heartbeats |= 1 << params.bucket_of(r.timestamp_ms);
     agg.uptime_s = (agg.uptime_s + u64::from(r.uptime_s).min(epoch_s)).min(epoch_s);
@@ -118,7 +172,7 @@ fn fold<R: StateRead + ?Sized>(
         agg.implausible = agg.implausible.saturating_add(1);
     }
     // Rule M-7: location trust and travel.
-    let mut last_fix = head.as_ref().and_then(|h| h.last_fix);
+    let mut last_fix = prev.and_then(|(_, fix)| fix);
     if let Some(fix) = r.fix {
         agg.fixes = agg.fixes.saturating_add(1);
         let from_asserted = distance_m(fix.cell, asset.location);
@@ -139,8 +193,7 @@ fn fold<R: StateRead + ?Sized>(
         }
         last_fix = Some((fix.cell, r.timestamp_ms));
     }
-    st.put(key, encode(&agg));
-    let head = TelemetryHead { seq: r.seq, timestamp_ms: r.timestamp_ms, epoch: r.epoch, last_fix };
+    let head = TelemetryHead { seq: r.seq, timestamp_ms: r.timestamp_ms, epoch: r.epoch, last_fix, open: agg };
     st.put(head_key, encode(&head));
     Ok(ReportCode::Accepted)
 }

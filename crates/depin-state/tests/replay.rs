@@ -12,7 +12,7 @@ use depin_types::asset::{
     AssetClass, AssetDescriptor, AssetId, AssetMetadata, Capacity, Mobility, OwnerStatus, Registration, RegistryParams,
 };
 use depin_types::genesis::GenesisValidator;
-use depin_types::state_key::{account_key, telemetry_head_key, Account, TELEMETRY_PARAMS_KEY};
+use depin_types::state_key::{account_key, telemetry_epoch_key, telemetry_head_key, Account, TELEMETRY_PARAMS_KEY};
 use depin_types::telemetry::{
     Fix, Metrics, Report, ReportCode, SignedReport, TelemetryEpoch, TelemetryHead, TelemetryParams, REPORT_VERSION,
 };
@@ -359,13 +359,25 @@ fn rejected(r: &Receipt) -> Option<&RejectReason> {
     }
 }
 
-/// Every telemetry aggregate of `st`, by (asset, epoch) key.
+/// Every telemetry aggregate of `st`: each one stored under its epoch key, and each head's
+/// (under the head's key).
 fn aggregates(st: &MemState) -> Vec<(Vec<u8>, TelemetryEpoch)> {
-    st.map
-        .iter()
-        .filter(|(k, _)| k.starts_with(b"t/e/"))
-        .map(|(k, v)| (k.clone(), borsh::from_slice(v).unwrap()))
-        .collect()
+    let stored = st.map.iter().filter(|(k, _)| k.starts_with(b"t/e/")).map(|(k, v)| (k.clone(), borsh::from_slice(v).unwrap()));
+    let open = heads(st).into_iter().map(|(k, h)| (k, h.open));
+    stored.chain(open).collect()
+}
+
+/// Every telemetry head of `st`, by key.
+fn heads(st: &MemState) -> Vec<(Vec<u8>, TelemetryHead)> {
+    st.map.iter().filter(|(k, _)| k.starts_with(b"t/h/")).map(|(k, v)| (k.clone(), borsh::from_slice(v).unwrap())).collect()
+}
+
+/// No head's epoch is also stored under its epoch key (its aggregate lives in the head).
+fn assert_head_epochs_not_stored(st: &MemState) {
+    for (k, h) in heads(st) {
+        let id = AssetId(depin_types::Hash32(k[4..].try_into().unwrap()));
+        assert!(!st.map.contains_key(&telemetry_epoch_key(&id, h.epoch)), "epoch {} of {id} stored twice", h.epoch);
+    }
 }
 
 proptest! {
@@ -378,6 +390,7 @@ proptest! {
         prop_assert!(a == b, "two replays reach different states");
         prop_assert_eq!(&ra, &rb);
         prop_assert!(a == built, "the replay and the build reach different states");
+        assert_head_epochs_not_stored(&built);
         prop_assert_eq!(ra, built_receipts);
     }
 }
@@ -428,6 +441,7 @@ fn telemetry_refusals_and_parameter_changes_replay_identically() {
     let now: TelemetryParams = typed(&built, TELEMETRY_PARAMS_KEY).unwrap();
     assert_eq!(now, telemetry_params_variant(1));
 
+    assert_head_epochs_not_stored(&built);
     let aggs = aggregates(&built);
     let accepted_epochs = aggs.iter().filter(|(_, a)| a.reports > 0).count();
     assert!(accepted_epochs >= 4, "accepted reports in several (asset, epoch) aggregates: {aggs:#?}");
@@ -444,4 +458,38 @@ fn telemetry_refusals_and_parameter_changes_replay_identically() {
     ] {
         assert!(refused.contains(&code), "{code:?} counted: {refused:?}");
     }
+}
+
+/// The head keeps its epoch's aggregate; refusals in another epoch wait under that epoch's key
+/// and join the head when a report of that epoch is accepted; the old epoch's aggregate moves
+/// under its key. Reads through `read_telemetry_epoch` see one aggregate per epoch either way.
+#[test]
+fn the_head_carries_its_epochs_aggregate_and_hands_it_on() {
+    let batch = |reports| telemetry_tx(VALIDATOR, 16, reports);
+    let blocks = vec![
+        // t = 1,001,000: a report of epoch 100.
+        BlockSpec { gap_ms: 1_000, txs: vec![batch(vec![report(0, 0, 500)])] },
+        // t = 1,010,000 (epoch 101): a report too old, refused while the head is in epoch 100.
+        BlockSpec { gap_ms: 9_000, txs: vec![batch(vec![report(0, 8, 0)])] },
+        // t = 1,011,000: a report of epoch 101 moves the head, then a stale one is refused.
+        BlockSpec { gap_ms: 1_000, txs: vec![batch(vec![report(0, 0, 0), report(0, 6, 0)])] },
+    ];
+    let (chain, built, receipts) = build(&blocks);
+    assert!(receipts.iter().flatten().all(|r| rejected(r).is_none()), "{receipts:#?}");
+    assert!(replay(&chain).0 == built, "the replay reaches another state");
+    assert_head_epochs_not_stored(&built);
+
+    let id = asset(0);
+    let head = depin_state::read_telemetry_head(&built, &id).unwrap().expect("a report was accepted");
+    assert_eq!(head.epoch, 101);
+    let epoch = |e| depin_state::read_telemetry_epoch(&built, Some(&head), &id, e).unwrap();
+    let e100 = epoch(100).expect("epoch 100 moved under its key");
+    assert_eq!((e100.reports, e100.refused.clone()), (1, vec![]));
+    assert_eq!(typed::<TelemetryEpoch>(&built, &telemetry_epoch_key(&id, 100)), Some(e100));
+    let e101 = epoch(101).expect("epoch 101 is the head's");
+    assert_eq!(e101.reports, 1);
+    let mut refused: Vec<(u8, u32)> = vec![(ReportCode::ClockSkew as u8, 1), (ReportCode::StaleSequence as u8, 1)];
+    refused.sort_unstable();
+    assert_eq!(e101.refused, refused, "the refusal stored under epoch 101 joined the head");
+    assert_eq!(epoch(102), None);
 }

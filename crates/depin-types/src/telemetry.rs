@@ -435,8 +435,9 @@ impl TelemetryParams {
     }
 }
 
-/// One asset's telemetry in one epoch (state key `t/e/<asset>/<epoch>`), folded from every
-/// accepted report (rule M-6). Counters only grow.
+/// One asset's telemetry in one epoch, folded from every accepted report (rule M-6): in the
+/// asset's [`TelemetryHead`] for the head's epoch, under `t/e/<asset>/<epoch>` for any other
+/// (ADR 0021). Counters only grow.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TelemetryEpoch {
     /// Reports accepted.
@@ -496,7 +497,11 @@ impl TelemetryEpoch {
 }
 
 /// An asset's latest accepted report (state key `t/h/<asset>`): the sequence floor and the last
-/// fix, for rules M-3 and M-7.
+/// fix, for rules M-3 and M-7, and the aggregate of its epoch (rule M-6).
+///
+/// The aggregate of the head's epoch lives here, not under its epoch key, so that a block writes
+/// one key per reporting asset; it moves to `t/e/<asset>/<epoch>` when a later epoch's report is
+/// accepted. Read an epoch's aggregate through [`TelemetryHead::aggregate`] first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TelemetryHead {
     /// Last accepted sequence number.
@@ -507,6 +512,15 @@ pub struct TelemetryHead {
     pub epoch: u64,
     /// The last fix and its device timestamp.
     pub last_fix: Option<(Cell, u64)>,
+    /// The aggregate of `epoch` (never also stored under its epoch key).
+    pub open: TelemetryEpoch,
+}
+
+impl TelemetryHead {
+    /// The aggregate of `epoch` if it is the head's epoch; `None` means "read the epoch key".
+    pub fn aggregate(&self, epoch: u64) -> Option<&TelemetryEpoch> {
+        (self.epoch == epoch).then_some(&self.open)
+    }
 }
 
 /// The result of one report, at the ingest edge or on the ledger. Stable codes; the variant

@@ -7,13 +7,13 @@ use depin_types::market::{
     asset_lease_key, capacity_units, metered_unit, CloseReason, EscrowNotice, Lease, LeaseState, MarketEvent,
     MarketParams, Workload, WorkloadState, MAX_REPLICAS,
 };
-use depin_types::state_key::telemetry_epoch_key;
-use depin_types::telemetry::{TelemetryEpoch, TelemetryHead, TelemetryParams};
+use depin_types::telemetry::TelemetryParams;
 use depin_types::Amount;
 
 use super::{sorted_insert, sorted_remove};
 use crate::machine::BlockContext;
 use crate::overlay::{Overlay, StateRead, StorageFault};
+use crate::telemetry::{read_epoch, read_head};
 
 /// Most epochs settled in one block (a chain that stood still catches up over several blocks).
 const MAX_SETTLE_EPOCHS_PER_BLOCK: u64 = 4;
@@ -67,7 +67,7 @@ fn proven_permille<R: StateRead + ?Sized>(
     asset: &AssetId,
     epoch: u64,
 ) -> Result<u64, StorageFault> {
-    let agg: Option<TelemetryEpoch> = st.typed(&telemetry_epoch_key(asset, epoch))?;
+    let agg = read_epoch(st, read_head(st, asset)?.as_ref(), asset, epoch)?;
     Ok(agg.map_or(0, |a| u64::from(a.heartbeat_buckets()) * 1_000 / u64::from(tparams.buckets_per_epoch)))
 }
 
@@ -82,7 +82,7 @@ fn metered_units<R: StateRead + ?Sized>(
     let asset = st.asset(&lease.asset)?.ok_or_else(|| StorageFault("leased asset missing".into()))?;
     let Some((_, per_unit)) = metered_unit(asset.capacity.class()) else { return Ok(0) };
     let cap = u128::from(capacity_units(&asset.capacity)[0]);
-    let agg: Option<TelemetryEpoch> = st.typed(&telemetry_epoch_key(&lease.asset, e))?;
+    let agg = read_epoch(st, read_head(st, &lease.asset)?.as_ref(), &lease.asset, e)?;
     let served = agg.map_or(0, |a| a.served);
     Ok(served.saturating_mul(u128::from(lease.reserved[0])).checked_div(cap.saturating_mul(per_unit)).unwrap_or(0))
 }
@@ -244,7 +244,7 @@ fn failover<R: StateRead + ?Sized>(
         let reason = if !st.in_service(&asset)? {
             CloseReason::AssetRetired
         } else {
-            let head: Option<TelemetryHead> = st.typed(&depin_types::state_key::telemetry_head_key(&lease.asset))?;
+            let head = read_head(st, &lease.asset)?;
             let last = head.map_or(0, |h| h.timestamp_ms).max(lease.placed_ms);
             if ctx.timestamp_ms.saturating_sub(last) < limit {
                 continue;

@@ -12,13 +12,13 @@ use depin_types::market::{
     asset_lease_key, capacity_units, price_key, CostTerms, Lease, LeaseState, MarketEvent,
     MarketParams, PriceSheet, UnplacedReason, Workload, WorkloadState, DIMS, MAX_OPEN_LEASES,
 };
-use depin_types::state_key::{telemetry_epoch_key, telemetry_head_key};
-use depin_types::telemetry::{TelemetryEpoch, TelemetryHead, TelemetryParams};
+use depin_types::telemetry::TelemetryParams;
 use depin_types::Amount;
 
 use super::sorted_insert;
 use crate::machine::BlockContext;
 use crate::overlay::{Overlay, StateRead, StorageFault};
+use crate::telemetry::{read_epoch, read_head};
 
 /// GPU model names as the allocator's codes (1, 2, … in order of first sight; 0 is "any").
 #[derive(Default)]
@@ -293,7 +293,7 @@ fn reporting<R: StateRead + ?Sized>(
     id: &AssetId,
     now_ms: u64,
 ) -> Result<bool, StorageFault> {
-    let head: Option<TelemetryHead> = st.typed(&telemetry_head_key(id))?;
+    let head = read_head(st, id)?;
     let limit = u64::from(tparams.offline_after_buckets) * tparams.bucket_ms();
     Ok(head.is_some_and(|h| now_ms.saturating_sub(h.timestamp_ms) < limit))
 }
@@ -313,8 +313,9 @@ fn recent_uptime<R: StateRead + ?Sized>(
     let elapsed_now = u64::from(tparams.bucket_of(now_ms)); // the current bucket is still open
     let first = now.saturating_sub(u64::from(params.uptime_window_epochs) - 1);
     let (mut beats, mut total, mut started) = (0u64, 0u64, false);
+    let head = read_head(st, id)?;
     for e in first..=now {
-        let agg: Option<TelemetryEpoch> = st.typed(&telemetry_epoch_key(id, e))?;
+        let agg = read_epoch(st, head.as_ref(), id, e)?;
         started |= agg.is_some();
         if !started {
             continue;
