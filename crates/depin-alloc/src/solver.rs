@@ -725,6 +725,7 @@ fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
                 let (cur, cur_terms) = a.chosen[wi][r];
                 let cur_cost = cur_terms.total();
                 let mut others = None;
+                board.warm(prep, a, wi, cur_cost);
                 for j in prep.start[wi]..prep.start[wi + 1] {
                     let c = &prep.cands[j];
                     if c.cost >= cur_cost {
@@ -858,10 +859,8 @@ struct Board {
     room: Vec<bool>,
     /// Per workload: where its candidates are and the cheapest with room.
     alternatives: Vec<Alternatives>,
-    /// Per candidate: its asset (a dense copy of [`Cand::asset`]).
-    cand_asset: Vec<u32>,
     /// The candidates naming each asset, with their workloads: those of asset `ai` are
-    /// `naming[naming_start[ai]..naming_start[ai + 1]]`.
+    /// `naming[naming_start[ai]..naming_start[ai + 1]]`, in workload order.
     naming: Vec<(u32, u32)>,
     naming_start: Vec<usize>,
 }
@@ -911,7 +910,6 @@ impl Board {
                     end: index_u32(prep.start[wi + 1]),
                 })
                 .collect(),
-            cand_asset: prep.cands.iter().map(|c| c.asset).collect(),
             naming,
             naming_start,
         };
@@ -938,10 +936,35 @@ impl Board {
         }
     }
 
-    /// Whether workload `wi` has asset `ai` among its candidates.
-    fn names(&self, wi: usize, ai: u32) -> bool {
+    /// Read what an ejection test reads first (the residual, the largest occupant and the first
+    /// occupant of the asset) for each of workload `wi`'s candidates cheaper than `cost` that
+    /// have no room, so that their cache misses overlap instead of coming one test at a time
+    /// (the tests themselves run in order afterwards: each depends on the previous failing).
+    fn warm(&self, prep: &Prep<'_>, a: &Assign, wi: usize, cost: u64) {
         let Alternatives { first, end, .. } = self.alternatives[wi];
-        self.cand_asset[first as usize..end as usize].contains(&ai)
+        let mut read = 0u64;
+        for j in first as usize..end as usize {
+            let c = &prep.cands[j];
+            if c.cost >= cost {
+                break;
+            }
+            if !self.room[j] {
+                let b = c.asset as usize;
+                read ^= a.residual[b][0] ^ self.max_per[b][0];
+                read ^= self.on_asset[b].first().map_or(0, |o| o.cost);
+            }
+        }
+        // Keep the reads: the compiler would drop loads whose values go unused.
+        std::hint::black_box(read);
+    }
+
+    /// Whether workload `wi` has asset `ai` among its candidates (a binary search of the
+    /// candidates naming `ai`, which are in workload order).
+    fn names(&self, wi: usize, ai: u32) -> bool {
+        let ai = ai as usize;
+        self.naming[self.naming_start[ai]..self.naming_start[ai + 1]]
+            .binary_search_by_key(&index_u32(wi), |&(_, w)| w)
+            .is_ok()
     }
 
     /// Recompute the room of every candidate naming asset `ai` (its residual changed).
