@@ -174,75 +174,52 @@ impl ClassIndex {
     }
 }
 
-/// Assets of one class (and region set) in price-score order, with what a walk from a position
-/// needs: floors on the cost of the parts not walked, and the contention frontier.
+/// Assets of one class (and region set) in price-score order, with the contention frontier a
+/// walk starts from.
 pub(crate) struct Walk {
     /// The assets in (score, id, index) order, as positions in [`Index::hot`] (ascending).
     pub order: Vec<u32>,
-    /// `floor[i]`: for every dimension, the lowest price among `order[i..]`, and (last) the
-    /// lowest missing uptime; `floor[len]` is all `u64::MAX`.
-    pub floor: Vec<[u64; DIMS + 1]>,
-    /// `prefix[i]`: the same minima over `order[..i]`; `prefix[0]` is all `u64::MAX`.
-    pub prefix: Vec<[u64; DIMS + 1]>,
     /// `cum_slots[i]`: mean replicas that fit on `order[..i]` (the contention frontier).
     pub cum_slots: Vec<u64>,
     /// Replicas claimed by earlier walks of this list (their start moves past the cheapest).
     pub claimed: u64,
     /// Whether every asset of `order` is known to be inside the workload's regions.
     pub in_region: bool,
-    /// The walk's number, in order of creation (indexes per-walk state such as the primal's
-    /// residual capacity in walk order).
-    pub id: usize,
 }
 
 impl Walk {
     /// The walk over `order` (positions in `hot`, in score order) for replicas like `per`.
-    pub(crate) fn new(
-        hot: &[Hot],
-        order: Vec<u32>,
-        per: &crate::Units,
-        in_region: bool,
-        id: usize,
-    ) -> Self {
+    pub(crate) fn new(hot: &[Hot], order: Vec<u32>, per: &crate::Units, in_region: bool) -> Self {
         let n = order.len();
-        let missing = |a: &Asset| 1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000)));
-        let mut floor = vec![[u64::MAX; DIMS + 1]; n + 1];
-        for k in (0..n).rev() {
-            let a = &hot[order[k] as usize].a;
-            let mut f = floor[k + 1];
-            for d in 0..DIMS {
-                f[d] = f[d].min(a.price[d]);
-            }
-            f[DIMS] = f[DIMS].min(missing(a));
-            floor[k] = f;
-        }
-        let mut prefix = vec![[u64::MAX; DIMS + 1]; n + 1];
         let mut cum_slots = vec![0u64; n + 1];
         for k in 0..n {
             let a = &hot[order[k] as usize].a;
-            let mut f = prefix[k];
-            for d in 0..DIMS {
-                f[d] = f[d].min(a.price[d]);
-            }
-            f[DIMS] = f[DIMS].min(missing(a));
-            prefix[k + 1] = f;
             cum_slots[k + 1] = cum_slots[k].saturating_add(slots(&a.free, per, 1 << 20));
         }
         Walk {
             order,
-            floor,
-            prefix,
             cum_slots,
             claimed: 0,
             in_region,
-            id,
         }
     }
 }
 
+/// Per-dimension prices and (last) missing uptime, as minima over a set of assets: all
+/// `u64::MAX` for the empty set.
+pub(crate) type Minima = [u64; DIMS + 1];
+
+/// Lower `f` to include asset `a`.
+pub(crate) fn include(f: &mut Minima, a: &Asset) {
+    for d in 0..DIMS {
+        f[d] = f[d].min(a.price[d]);
+    }
+    f[DIMS] = f[DIMS].min(1000u64.saturating_sub(u64::from(a.uptime_permille.min(1000))));
+}
+
 /// The lowest cost a replica of `per` can have on an asset whose prices and missing uptime are
 /// at least `f` (distance counted as 0); `u64::MAX` for an empty set.
-pub(crate) fn floor_cost(f: &[u64; DIMS + 1], per: &crate::Units, cost: &CostParams) -> u64 {
+pub(crate) fn floor_cost(f: &Minima, per: &crate::Units, cost: &CostParams) -> u64 {
     if f[DIMS] == u64::MAX {
         return u64::MAX;
     }

@@ -1,10 +1,12 @@
 //! Optimize the placement: candidate pruning, Lagrangian relaxation of capacity, primal repair
 //! in workload order, local improvement; plus the greedy baseline and the lower bound.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BTreeMap;
 
-use crate::eval::{Attrs, Index, Walk, WorkView, attrs, fits, floor_cost, index_u32, slots};
+use crate::eval::{
+    Attrs, Index, Minima, Walk, WorkView, attrs, fits, floor_cost, include, index_u32, slots,
+};
 use crate::select::{clashes, pick};
 use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplaced, Why};
 
@@ -57,20 +59,31 @@ struct Prep<'p> {
     /// candidates (`u64::MAX`: none left out, the list is exhaustive).
     floor: Vec<u64>,
     used: Vec<Vec<Attrs>>,
-    /// Score-ordered walks, per (class, regions), for workloads whose set is too large to judge
-    /// in full.
-    walks: BTreeMap<WalkKey, Walk>,
-    /// Per workload: the walk it used and where it started (`None`: its whole set was judged).
-    walk_of: Vec<Option<(WalkKey, usize)>>,
+    /// Score-ordered walks, one per (class, regions) of a workload whose set is too large to
+    /// judge in full, in order of creation.
+    walks: Vec<Walk>,
+    /// Per workload: the stretch of its walk it judged (`None`: its whole set was judged).
+    walk_of: Vec<Option<Stretch>>,
     /// The places of each position of [`Index::hot`] in the walks, as (walk id, index in its
     /// order): those of position `at` are `in_walks[in_walks_start[at]..in_walks_start[at + 1]]`.
     in_walks: Vec<(u32, u32)>,
     in_walks_start: Vec<usize>,
     evaluated: u64,
+    /// One workload's feasible assets while its candidates are chosen (kept between workloads
+    /// to reuse the allocation).
+    feasible: Vec<Cand>,
 }
 
 /// A walk's key: the class and the workload's valid region cells, sorted (empty: anywhere).
 type WalkKey = (u8, Vec<u64>);
+
+/// The positions `from..end` of walk `walk` (an index into [`Prep::walks`]) one workload judged.
+#[derive(Clone, Copy, Debug)]
+struct Stretch {
+    walk: u32,
+    from: u32,
+    end: u32,
+}
 
 impl<'p> Prep<'p> {
     fn new(p: &'p Problem) -> Self {
@@ -84,22 +97,25 @@ impl<'p> Prep<'p> {
             start: vec![0],
             floor: Vec::with_capacity(p.workloads.len()),
             used,
-            walks: BTreeMap::new(),
+            walks: Vec::new(),
             walk_of: Vec::with_capacity(p.workloads.len()),
             in_walks: Vec::new(),
             in_walks_start: Vec::new(),
             evaluated: 0,
+            feasible: Vec::new(),
         };
+        let mut walk_ids = BTreeMap::new();
         for v in &views {
-            let floor = prep.candidates(v);
+            let floor = prep.candidates(v, &mut walk_ids);
             prep.floor.push(floor);
             prep.start.push(prep.cands.len());
         }
         prep.views = views;
+        prep.lower_floors_by_skipped();
         let walks = &prep.walks;
         let (in_walks, start) = group_by(prep.idx.hot.len(), || {
-            walks.values().flat_map(|walk| {
-                let id = index_u32(walk.id);
+            walks.iter().enumerate().flat_map(|(id, walk)| {
+                let id = index_u32(id);
                 walk.order
                     .iter()
                     .enumerate()
@@ -115,18 +131,20 @@ impl<'p> Prep<'p> {
         &self.cands[self.start[w]..self.start[w + 1]]
     }
 
-    /// Judge `v`'s assets and append its kept candidates; return its floor.
-    fn candidates(&mut self, v: &WorkView<'_>) -> u64 {
+    /// Judge `v`'s assets and append its kept candidates; return its floor, not yet counting
+    /// the assets its walk skipped (see [`Prep::lower_floors_by_skipped`]). `walk_ids`: the
+    /// walks made so far, by key.
+    fn candidates(&mut self, v: &WorkView<'_>, walk_ids: &mut BTreeMap<WalkKey, u32>) -> u64 {
         let w = v.w;
         let need = usize::from(w.replicas);
         let idx = &self.idx;
-        let p = idx.p;
         if need == 0 || !idx.classes.contains_key(&w.class) {
             self.walk_of.push(None);
             return u64::MAX;
         }
         let k = K_MIN.max(3 * need);
-        let mut feasible: Vec<Cand> = Vec::new();
+        let mut feasible = std::mem::take(&mut self.feasible);
+        feasible.clear();
         let mut floor = u64::MAX;
         if base_len(idx, v) <= FULL_SCAN_MAX {
             for ai in idx.base_set(v) {
@@ -137,12 +155,12 @@ impl<'p> Prep<'p> {
             }
             self.walk_of.push(None);
         } else {
-            let key = walk_key(v);
-            let id = self.walks.len();
-            let walk = self
-                .walks
-                .entry(key.clone())
-                .or_insert_with(|| new_walk(idx, v, id));
+            let next_id = index_u32(self.walks.len());
+            let id = *walk_ids.entry(walk_key(v)).or_insert(next_id);
+            if id == next_id {
+                self.walks.push(new_walk(idx, v));
+            }
+            let walk = &mut self.walks[id as usize];
             // Start where about half of the earlier demand on this list would have filled the
             // cheapest assets.
             let from = walk
@@ -163,18 +181,21 @@ impl<'p> Prep<'p> {
                 }
             }
             walk.claimed = walk.claimed.saturating_add(need as u64);
-            floor = floor_cost(&walk.floor[pos], &w.per_replica, &p.cost).min(floor_cost(
-                &walk.prefix[from],
-                &w.per_replica,
-                &p.cost,
-            ));
-            self.walk_of.push(Some((key, from)));
+            self.walk_of.push(Some(Stretch {
+                walk: id,
+                from: index_u32(from),
+                end: index_u32(pos),
+            }));
         }
-        feasible.sort_unstable_by(cand_order);
+        // The `keep` cheapest first, and the next at `keep` (no need to order the rest).
         let mut keep = k.min(feasible.len());
+        if keep < feasible.len() {
+            feasible.select_nth_unstable_by(keep, cand_order);
+        }
         if w.has_anti_affinity() && keep < feasible.len() && groups(w, &feasible[..keep]) <= need {
-            // Extend to the shortest prefix with more groups than replicas (binary search: the
-            // group count only grows with the prefix).
+            // Extend to the shortest prefix with more groups than replicas (binary search over
+            // the whole list in order: the group count only grows with the prefix).
+            feasible.sort_unstable_by(cand_order);
             let (mut lo, mut hi) = (keep, feasible.len());
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
@@ -186,11 +207,64 @@ impl<'p> Prep<'p> {
             }
             keep = lo;
         }
+        feasible[..keep].sort_unstable_by(cand_order);
         if let Some(first_dropped) = feasible.get(keep) {
             floor = floor.min(first_dropped.cost);
         }
         self.cands.extend_from_slice(&feasible[..keep]);
+        self.feasible = feasible;
         floor
+    }
+}
+
+impl Prep<'_> {
+    /// Lower each walking workload's floor to the cheapest cost a replica could have on the
+    /// assets of its walk it did not judge, before its stretch and after it (per-dimension
+    /// minimum prices and missing uptime, distance counted as 0): one sweep each way per walk,
+    /// answering the workloads' positions in order.
+    fn lower_floors_by_skipped(&mut self) {
+        let p = self.idx.p;
+        // (walk, position, workload): the stretches' starts, ascending, and ends, descending.
+        let mut starts: Vec<(u32, u32, u32)> = Vec::new();
+        let mut ends: Vec<(u32, Reverse<u32>, u32)> = Vec::new();
+        for (wi, stretch) in self.walk_of.iter().enumerate() {
+            if let Some(Stretch { walk, from, end }) = *stretch {
+                starts.push((walk, from, index_u32(wi)));
+                ends.push((walk, Reverse(end), index_u32(wi)));
+            }
+        }
+        starts.sort_unstable();
+        ends.sort_unstable();
+        let hot = &self.idx.hot;
+        let mut lower = |wi: u32, f: &Minima| {
+            let per = &p.workloads[wi as usize].per_replica;
+            let floor = &mut self.floor[wi as usize];
+            *floor = (*floor).min(floor_cost(f, per, &p.cost));
+        };
+        let (mut swept, mut k, mut f): (u32, usize, Minima) = (u32::MAX, 0, [u64::MAX; DIMS + 1]);
+        for &(walk, from, wi) in &starts {
+            let order = &self.walks[walk as usize].order;
+            if walk != swept {
+                (swept, k, f) = (walk, 0, [u64::MAX; DIMS + 1]);
+            }
+            while k < from as usize {
+                include(&mut f, &hot[order[k] as usize].a);
+                k += 1;
+            }
+            lower(wi, &f);
+        }
+        swept = u32::MAX;
+        for &(walk, Reverse(end), wi) in &ends {
+            let order = &self.walks[walk as usize].order;
+            if walk != swept {
+                (swept, k, f) = (walk, order.len(), [u64::MAX; DIMS + 1]);
+            }
+            while k > end as usize {
+                k -= 1;
+                include(&mut f, &hot[order[k] as usize].a);
+            }
+            lower(wi, &f);
+        }
     }
 }
 
@@ -217,12 +291,12 @@ fn walk_key(v: &WorkView<'_>) -> WalkKey {
     (v.w.class, cells)
 }
 
-/// The score-ordered walk over `v`'s class-and-region set, numbered `id`.
-fn new_walk(idx: &Index<'_>, v: &WorkView<'_>, id: usize) -> Walk {
+/// The score-ordered walk over `v`'s class-and-region set.
+fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
     let ci = &idx.classes[&v.w.class];
     if v.w.regions.is_empty() {
         let all = ci.offset..ci.offset + index_u32(ci.by_score.len());
-        return Walk::new(&idx.hot, all.collect(), &ci.mean_per, false, id);
+        return Walk::new(&idx.hot, all.collect(), &ci.mean_per, false);
     }
     let mut order: Vec<u32> = idx
         .base_set(v)
@@ -230,7 +304,7 @@ fn new_walk(idx: &Index<'_>, v: &WorkView<'_>, id: usize) -> Walk {
         .map(|ai| idx.pos[ai as usize])
         .collect();
     order.sort_unstable();
-    Walk::new(&idx.hot, order, &ci.mean_per, true, id)
+    Walk::new(&idx.hot, order, &ci.mean_per, true)
 }
 
 /// Candidates by cost, then asset id, then index.
@@ -580,10 +654,11 @@ fn fallback_candidates(
 ) -> Vec<Cand> {
     let w = v.w;
     let room = |c: &Cand| fits(&residual[c.asset as usize], &w.per_replica);
-    let Some((key, from)) = &prep.walk_of[wi] else {
+    let Some(Stretch { walk: id, from, .. }) = prep.walk_of[wi] else {
         return full_candidates(prep, v).into_iter().filter(room).collect();
     };
-    let walk = &prep.walks[key];
+    let walk = &prep.walks[id as usize];
+    let from = from as usize;
     let need = usize::from(w.replicas);
     let enough = K_MIN.max(2 * need);
     let mut out = Vec::new();
@@ -591,9 +666,9 @@ fn fallback_candidates(
     // ones before it.
     // The capacity test first: it is cheap (the residuals in walk order are read in sequence),
     // and most assets passed over here are full.
-    let free = &walk_residual[walk.id];
+    let free = &walk_residual[id as usize];
     let per = &w.per_replica;
-    'scan: for run in [*from..walk.order.len(), 0..*from] {
+    'scan: for run in [from..walk.order.len(), 0..from] {
         for k in run {
             // Every dimension tested, without branching: most tests fail, unpredictably.
             if !(0..DIMS).fold(true, |ok, d| ok & (free[k][d] >= per[d])) {
@@ -626,14 +701,16 @@ fn primal_in(
     let p = prep.idx.p;
     let mut residual: Vec<Units> = p.assets.iter().map(|a| a.free).collect();
     // The same per walk, in walk order (fallbacks scan it).
-    let mut walk_residual: Vec<Vec<Units>> = vec![Vec::new(); prep.walks.len()];
-    for walk in prep.walks.values() {
-        walk_residual[walk.id] = walk
-            .order
-            .iter()
-            .map(|&at| prep.idx.hot[at as usize].a.free)
-            .collect();
-    }
+    let mut walk_residual: Vec<Vec<Units>> = prep
+        .walks
+        .iter()
+        .map(|walk| {
+            walk.order
+                .iter()
+                .map(|&at| prep.idx.hot[at as usize].a.free)
+                .collect()
+        })
+        .collect();
     let mut chosen_all = vec![Vec::new(); p.workloads.len()];
     let mut fallbacks = 0;
     for wi in order {
@@ -725,7 +802,7 @@ fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
                 let (cur, cur_terms) = a.chosen[wi][r];
                 let cur_cost = cur_terms.total();
                 let mut others = None;
-                board.warm(prep, a, wi, cur_cost);
+                board.warm(prep, wi, cur_cost);
                 for j in prep.start[wi]..prep.start[wi + 1] {
                     let c = &prep.cands[j];
                     if c.cost >= cur_cost {
@@ -863,6 +940,58 @@ struct Board {
     /// `naming[naming_start[ai]..naming_start[ai + 1]]`, in workload order.
     naming: Vec<(u32, u32)>,
     naming_start: Vec<usize>,
+    /// Per asset: a summary of the occupants an ejection there tries, current on every move.
+    windows: Vec<Window>,
+    /// Per workload: the signature of the assets its candidates name (see [`name_bits`]).
+    signatures: Vec<u128>,
+}
+
+/// The workloads an ejection on one asset tries (the first `EJECT_TRIES + 1` distinct ones in
+/// its occupant list: one more in case the ejecting workload is among them, which is skipped)
+/// and the least `cheapest_room − cost` of their first replicas there. An ejection with gain
+/// `g` needs one of them with less than `g`, or one naming the asset the ejecting replica
+/// leaves; without either it fails, and [`Board::hopeless`] says so without reading the list.
+#[derive(Clone, Copy, Debug, Default)]
+struct Window {
+    least_slack: u64,
+    workloads: [u32; EJECT_TRIES + 1],
+    /// The signature (see [`name_bits`]) of each of `workloads`' candidate lists.
+    names: [u128; EJECT_TRIES + 1],
+    len: u8,
+}
+
+/// Asset `ai`'s two bits in the signature of a candidate list (the OR of its assets' bits, a
+/// Bloom filter): a list whose signature lacks one of them does not name `ai`.
+fn name_bits(ai: u32) -> u128 {
+    let h = u64::from(ai).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (1 << (h >> 57)) | (1 << ((h >> 50) & 127))
+}
+
+impl Window {
+    /// The window of an asset whose occupants are `list` (sorted by workload and replica),
+    /// `signatures` being each workload's candidate signature (see [`name_bits`]).
+    fn of(list: &[Occupant], signatures: &[u128]) -> Self {
+        let mut window = Window {
+            least_slack: u64::MAX,
+            ..Window::default()
+        };
+        let mut previous = None;
+        for o in list {
+            if previous == Some(o.workload) {
+                continue;
+            }
+            previous = Some(o.workload);
+            if usize::from(window.len) == window.workloads.len() {
+                break;
+            }
+            window.workloads[usize::from(window.len)] = o.workload;
+            window.names[usize::from(window.len)] = signatures[o.workload as usize];
+            window.len += 1;
+            let slack = o.cheapest_room.saturating_sub(o.cost);
+            window.least_slack = window.least_slack.min(slack);
+        }
+        window
+    }
 }
 
 impl Board {
@@ -912,10 +1041,23 @@ impl Board {
                 .collect(),
             naming,
             naming_start,
+            windows: vec![Window::default(); p.assets.len()],
+            signatures: (0..prep.views.len())
+                .map(|wi| {
+                    prep.list(wi)
+                        .iter()
+                        .fold(0, |bits, c| bits | name_bits(c.asset))
+                })
+                .collect(),
         };
         for wi in 0..prep.views.len() {
             board.recompute_cheapest(prep, a, wi);
         }
+        board.windows = board
+            .on_asset
+            .iter()
+            .map(|list| Window::of(list, &board.signatures))
+            .collect();
         board
     }
 
@@ -926,21 +1068,42 @@ impl Board {
         let cheapest = (first as usize..end as usize)
             .find(|&j| self.room[j])
             .map_or(u64::MAX, |j| prep.cands[j].cost);
+        if cheapest == self.alternatives[wi].cheapest_room {
+            return; // the copies on its assets hold it already
+        }
         self.alternatives[wi].cheapest_room = cheapest;
         for &(b, _) in &a.chosen[wi] {
-            for o in &mut self.on_asset[b as usize] {
+            let list = &mut self.on_asset[b as usize];
+            for o in list.iter_mut() {
                 if o.workload as usize == wi {
                     o.cheapest_room = cheapest;
                 }
             }
+            let window = &mut self.windows[b as usize];
+            if window.workloads[..usize::from(window.len)].contains(&index_u32(wi)) {
+                *window = Window::of(list, &self.signatures);
+            }
         }
     }
 
-    /// Read what an ejection test reads first (the residual, the largest occupant and the first
-    /// occupant of the asset) for each of workload `wi`'s candidates cheaper than `cost` that
-    /// have no room, so that their cache misses overlap instead of coming one test at a time
-    /// (the tests themselves run in order afterwards: each depends on the previous failing).
-    fn warm(&self, prep: &Prep<'_>, a: &Assign, wi: usize, cost: u64) {
+    /// Whether an ejection on asset `b` with gain `gain` for a replica leaving asset `from` is
+    /// sure to fail: no workload it would try has an alternative with room cheap enough, nor
+    /// names `from` (see [`Window`]).
+    fn hopeless(&self, b: usize, gain: u64, from: u32) -> bool {
+        let window = &self.windows[b];
+        let bits = name_bits(from);
+        let len = usize::from(window.len);
+        window.least_slack >= gain
+            && (0..len).all(|i| {
+                window.names[i] & bits != bits || !self.names(window.workloads[i] as usize, from)
+            })
+    }
+
+    /// Read what an ejection test reads first (the asset's [`Window`]) for each of workload
+    /// `wi`'s candidates cheaper than `cost` that have no room, so that their cache misses
+    /// overlap instead of coming one test at a time (the tests themselves run in order
+    /// afterwards: each depends on the previous failing).
+    fn warm(&self, prep: &Prep<'_>, wi: usize, cost: u64) {
         let Alternatives { first, end, .. } = self.alternatives[wi];
         let mut read = 0u64;
         for j in first as usize..end as usize {
@@ -949,9 +1112,7 @@ impl Board {
                 break;
             }
             if !self.room[j] {
-                let b = c.asset as usize;
-                read ^= a.residual[b][0] ^ self.max_per[b][0];
-                read ^= self.on_asset[b].first().map_or(0, |o| o.cost);
+                read ^= self.windows[c.asset as usize].least_slack;
             }
         }
         // Keep the reads: the compiler would drop loads whose values go unused.
@@ -1008,6 +1169,7 @@ impl Board {
             .expect("invariant: a placed replica is listed on its asset");
         list.remove(pos);
         self.max_per[from as usize] = largest_per(list);
+        self.windows[from as usize] = Window::of(list, &self.signatures);
         let list = &mut self.on_asset[to.asset as usize];
         let occupant = Occupant {
             workload: w32,
@@ -1018,6 +1180,7 @@ impl Board {
         };
         list.insert(list.partition_point(|o| key(o) < (w32, r32)), occupant);
         self.max_per[to.asset as usize] = largest_per(list);
+        self.windows[to.asset as usize] = Window::of(list, &self.signatures);
     }
 }
 
@@ -1101,6 +1264,9 @@ fn eject(
     let (from1, terms1) = a.chosen[wi][r];
     let gain1 = terms1.total() - target.cost; // > 0: target is cheaper
     let b = target.asset as usize;
+    if board.hopeless(b, gain1, from1) {
+        return false;
+    }
     // Room on `wi`'s asset once its replica leaves (for an ejected replica to move there).
     let mut room_from1 = a.residual[from1 as usize];
     for d in 0..DIMS {
