@@ -642,15 +642,29 @@ fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
     out
 }
 
+/// Capacity capped at 255 units per dimension, one byte each: `capped(free)` holds
+/// `capped(per)` exactly when `free` holds `per`, for replicas of at most 255 units in every
+/// dimension (for larger ones it is only necessary).
+type Capped = [u8; DIMS];
+
+/// `units` capped at 255 per dimension.
+fn capped(units: &Units) -> Capped {
+    let mut out = [0; DIMS];
+    for d in 0..DIMS {
+        out[d] = u8::try_from(units[d]).unwrap_or(u8::MAX);
+    }
+    out
+}
+
 /// Feasible assets of workload `wi` with room left in `residual` (per asset index;
-/// `walk_residual`: the same per walk, in walk order), sorted: all of them when its set was
-/// judged in full, else its walk from the start until more than enough are found.
+/// `walk_room`: the same capped, per walk, in walk order), sorted: all of them when its set
+/// was judged in full, else its walk from the start until more than enough are found.
 fn fallback_candidates(
     prep: &Prep<'_>,
     wi: usize,
     v: &WorkView<'_>,
     residual: &[Units],
-    walk_residual: &[Vec<Units>],
+    walk_room: &[Vec<Capped>],
 ) -> Vec<Cand> {
     let w = v.w;
     let room = |c: &Cand| fits(&residual[c.asset as usize], &w.per_replica);
@@ -664,17 +678,23 @@ fn fallback_candidates(
     let mut out = Vec::new();
     // From the workload's frontier on (the cheaper assets before it are mostly full), then the
     // ones before it.
-    // The capacity test first: it is cheap (the residuals in walk order are read in sequence),
-    // and most assets passed over here are full.
-    let free = &walk_residual[id as usize];
+    // The capacity test first: it is cheap (the capped residuals in walk order are read in
+    // sequence, four bytes each), and most assets passed over here are full.
+    let room_in_walk = &walk_room[id as usize];
     let per = &w.per_replica;
+    let per_capped = capped(per);
     'scan: for run in [from..walk.order.len(), 0..from] {
         for k in run {
             // Every dimension tested, without branching: most tests fail, unpredictably.
-            if !(0..DIMS).fold(true, |ok, d| ok & (free[k][d] >= per[d])) {
+            let free = &room_in_walk[k];
+            if !(0..DIMS).fold(true, |ok, d| ok & (free[d] >= per_capped[d])) {
                 continue;
             }
-            if let Some(c) = cand(&prep.idx, v, walk.order[k], walk.in_region) {
+            let at = walk.order[k];
+            if !fits(&residual[prep.idx.hot[at as usize].ai as usize], per) {
+                continue; // a replica of more than 255 units in some dimension
+            }
+            if let Some(c) = cand(&prep.idx, v, at, walk.in_region) {
                 out.push(c);
                 if out.len() >= enough && groups(w, &out) > need {
                     break 'scan;
@@ -700,14 +720,14 @@ fn primal_in(
 ) -> Assign {
     let p = prep.idx.p;
     let mut residual: Vec<Units> = p.assets.iter().map(|a| a.free).collect();
-    // The same per walk, in walk order (fallbacks scan it).
-    let mut walk_residual: Vec<Vec<Units>> = prep
+    // The same capped, per walk, in walk order (fallbacks scan it).
+    let mut walk_room: Vec<Vec<Capped>> = prep
         .walks
         .iter()
         .map(|walk| {
             walk.order
                 .iter()
-                .map(|&at| prep.idx.hot[at as usize].a.free)
+                .map(|&at| capped(&prep.idx.hot[at as usize].a.free))
                 .collect()
         })
         .collect();
@@ -736,7 +756,7 @@ fn primal_in(
         .collect();
         if picked.len() < usize::from(need) && prep.floor[wi] != u64::MAX {
             fallbacks += 1;
-            let full = fallback_candidates(prep, wi, v, &residual, &walk_residual);
+            let full = fallback_candidates(prep, wi, v, &residual, &walk_room);
             let order = ordered(&full, &per, lambda);
             let again: Vec<(u32, CostTerms)> = pick(
                 w,
@@ -762,12 +782,10 @@ fn primal_in(
             for d in 0..DIMS {
                 r[d] -= per[d];
             }
+            let left = capped(r);
             let at = prep.idx.pos[*ai as usize] as usize;
             for &(id, k) in &prep.in_walks[prep.in_walks_start[at]..prep.in_walks_start[at + 1]] {
-                let h = &mut walk_residual[id as usize][k as usize];
-                for d in 0..DIMS {
-                    h[d] -= per[d];
-                }
+                walk_room[id as usize][k as usize] = left;
             }
         }
         chosen_all[wi] = picked;
@@ -947,17 +965,21 @@ struct Board {
 }
 
 /// The workloads an ejection on one asset tries (the first `EJECT_TRIES + 1` distinct ones in
-/// its occupant list: one more in case the ejecting workload is among them, which is skipped)
-/// and the least `cheapest_room − cost` of their first replicas there. An ejection with gain
-/// `g` needs one of them with less than `g`, or one naming the asset the ejecting replica
-/// leaves; without either it fails, and [`Board::hopeless`] says so without reading the list.
+/// its occupant list, in list order: one more in case the ejecting workload is among them,
+/// which is skipped), with the cost of their first replica there and their
+/// [`Alternatives::cheapest_room`] (kept in step), and the least `cheapest_room − cost` among
+/// them. An ejection with gain `g` needs one of them with less than `g`, or one naming the
+/// asset the ejecting replica leaves; without either it fails, and [`Board::hopeless`] says so
+/// without reading the list.
 #[derive(Clone, Copy, Debug, Default)]
 struct Window {
     least_slack: u64,
+    len: u8,
     workloads: [u32; EJECT_TRIES + 1],
     /// The signature (see [`name_bits`]) of each of `workloads`' candidate lists.
     names: [u128; EJECT_TRIES + 1],
-    len: u8,
+    costs: [u64; EJECT_TRIES + 1],
+    cheapest_room: [u64; EJECT_TRIES + 1],
 }
 
 /// Asset `ai`'s two bits in the signature of a candidate list (the OR of its assets' bits, a
@@ -970,33 +992,77 @@ fn name_bits(ai: u32) -> u128 {
 impl Window {
     /// The window of an asset whose occupants are `list` (sorted by workload and replica),
     /// `signatures` being each workload's candidate signature (see [`name_bits`]).
-    fn of(list: &[Occupant], signatures: &[u128]) -> Self {
-        let mut window = Window {
-            least_slack: u64::MAX,
-            ..Window::default()
-        };
+    fn of(list: &[Occupant], signatures: &[u128], alternatives: &[Alternatives]) -> Self {
+        let mut window = Window::default();
         let mut previous = None;
         for o in list {
             if previous == Some(o.workload) {
                 continue;
             }
             previous = Some(o.workload);
-            if usize::from(window.len) == window.workloads.len() {
+            let i = usize::from(window.len);
+            if i == window.workloads.len() {
                 break;
             }
-            window.workloads[usize::from(window.len)] = o.workload;
-            window.names[usize::from(window.len)] = signatures[o.workload as usize];
+            window.workloads[i] = o.workload;
+            window.names[i] = signatures[o.workload as usize];
+            window.costs[i] = o.cost;
+            window.cheapest_room[i] = alternatives[o.workload as usize].cheapest_room;
             window.len += 1;
-            let slack = o.cheapest_room.saturating_sub(o.cost);
-            window.least_slack = window.least_slack.min(slack);
         }
+        window.least_slack = window.slack();
         window
+    }
+
+    /// The least `cheapest_room − cost` of the workloads (`u64::MAX`: none).
+    fn slack(&self) -> u64 {
+        (0..usize::from(self.len))
+            .map(|i| self.cheapest_room[i].saturating_sub(self.costs[i]))
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Record workload `wi`'s new cheapest room, if it is one of the window's.
+    fn set_cheapest_room(&mut self, wi: u32, cheapest: u64) {
+        if let Some(i) = self.workloads[..usize::from(self.len)]
+            .iter()
+            .position(|&w| w == wi)
+        {
+            self.cheapest_room[i] = cheapest;
+            self.least_slack = self.slack();
+        }
     }
 }
 
 impl Board {
     fn new(prep: &Prep<'_>, a: &Assign) -> Self {
         let p = prep.idx.p;
+        let workload_cands = || {
+            (0..prep.views.len())
+                .flat_map(|wi| (prep.start[wi]..prep.start[wi + 1]).map(move |j| (wi, j)))
+        };
+        let (naming, naming_start) = group_by(p.assets.len(), || {
+            workload_cands()
+                .map(|(wi, j)| (prep.cands[j].asset as usize, (index_u32(j), index_u32(wi))))
+        });
+        let room: Vec<bool> = workload_cands()
+            .map(|(wi, j)| {
+                fits(
+                    &a.residual[prep.cands[j].asset as usize],
+                    &p.workloads[wi].per_replica,
+                )
+            })
+            .collect();
+        let alternatives: Vec<Alternatives> = (0..prep.views.len())
+            .map(|wi| {
+                let (first, end) = (prep.start[wi], prep.start[wi + 1]);
+                Alternatives {
+                    cheapest_room: cheapest_with_room(prep, &room, first..end),
+                    first: index_u32(first),
+                    end: index_u32(end),
+                }
+            })
+            .collect();
         let mut on_asset: Vec<Vec<Occupant>> = vec![Vec::new(); p.assets.len()];
         // Workloads and replicas in index order: every list comes out sorted.
         for (wi, list) in a.chosen.iter().enumerate() {
@@ -1006,42 +1072,19 @@ impl Board {
                     replica: index_u32(r),
                     cost: terms.total(),
                     per: p.workloads[wi].per_replica,
-                    cheapest_room: u64::MAX, // set below
                 });
             }
         }
-        let workload_cands = || {
-            (0..prep.views.len())
-                .flat_map(|wi| (prep.start[wi]..prep.start[wi + 1]).map(move |j| (wi, j)))
-        };
-        let (naming, naming_start) = group_by(p.assets.len(), || {
-            workload_cands()
-                .map(|(wi, j)| (prep.cands[j].asset as usize, (index_u32(j), index_u32(wi))))
-        });
-        let room = workload_cands()
-            .map(|(wi, j)| {
-                fits(
-                    &a.residual[prep.cands[j].asset as usize],
-                    &p.workloads[wi].per_replica,
-                )
-            })
-            .collect();
         let max_per = on_asset.iter().map(|list| largest_per(list)).collect();
         let mut board = Board {
             on_asset,
             max_per,
             per: p.workloads.iter().map(|w| w.per_replica).collect(),
             room,
-            alternatives: (0..prep.views.len())
-                .map(|wi| Alternatives {
-                    cheapest_room: u64::MAX,
-                    first: index_u32(prep.start[wi]),
-                    end: index_u32(prep.start[wi + 1]),
-                })
-                .collect(),
+            alternatives,
             naming,
             naming_start,
-            windows: vec![Window::default(); p.assets.len()],
+            windows: Vec::new(), // below
             signatures: (0..prep.views.len())
                 .map(|wi| {
                     prep.list(wi)
@@ -1050,39 +1093,25 @@ impl Board {
                 })
                 .collect(),
         };
-        for wi in 0..prep.views.len() {
-            board.recompute_cheapest(prep, a, wi);
-        }
         board.windows = board
             .on_asset
             .iter()
-            .map(|list| Window::of(list, &board.signatures))
+            .map(|list| Window::of(list, &board.signatures, &board.alternatives))
             .collect();
         board
     }
 
-    /// Recompute workload `wi`'s cheapest candidate with room, here and in its occupants.
+    /// Recompute workload `wi`'s cheapest candidate with room, here and in the windows of its
+    /// assets.
     fn recompute_cheapest(&mut self, prep: &Prep<'_>, a: &Assign, wi: usize) {
         let Alternatives { first, end, .. } = self.alternatives[wi];
-        // The list is sorted by cost: the first candidate with room is the cheapest.
-        let cheapest = (first as usize..end as usize)
-            .find(|&j| self.room[j])
-            .map_or(u64::MAX, |j| prep.cands[j].cost);
+        let cheapest = cheapest_with_room(prep, &self.room, first as usize..end as usize);
         if cheapest == self.alternatives[wi].cheapest_room {
-            return; // the copies on its assets hold it already
+            return; // the windows hold it already
         }
         self.alternatives[wi].cheapest_room = cheapest;
         for &(b, _) in &a.chosen[wi] {
-            let list = &mut self.on_asset[b as usize];
-            for o in list.iter_mut() {
-                if o.workload as usize == wi {
-                    o.cheapest_room = cheapest;
-                }
-            }
-            let window = &mut self.windows[b as usize];
-            if window.workloads[..usize::from(window.len)].contains(&index_u32(wi)) {
-                *window = Window::of(list, &self.signatures);
-            }
+            self.windows[b as usize].set_cheapest_room(index_u32(wi), cheapest);
         }
     }
 
@@ -1169,19 +1198,26 @@ impl Board {
             .expect("invariant: a placed replica is listed on its asset");
         list.remove(pos);
         self.max_per[from as usize] = largest_per(list);
-        self.windows[from as usize] = Window::of(list, &self.signatures);
+        self.windows[from as usize] = Window::of(list, &self.signatures, &self.alternatives);
         let list = &mut self.on_asset[to.asset as usize];
         let occupant = Occupant {
             workload: w32,
             replica: r32,
             cost: to.terms.total(),
             per: *per,
-            cheapest_room: self.alternatives[wi].cheapest_room,
         };
         list.insert(list.partition_point(|o| key(o) < (w32, r32)), occupant);
         self.max_per[to.asset as usize] = largest_per(list);
-        self.windows[to.asset as usize] = Window::of(list, &self.signatures);
+        self.windows[to.asset as usize] = Window::of(list, &self.signatures, &self.alternatives);
     }
+}
+
+/// The cost of the cheapest of candidates `list` (a workload's, in [`Prep::cands`]) whose flag
+/// in `room` is set; `u64::MAX`: none. The list is sorted by cost: it is the first one.
+fn cheapest_with_room(prep: &Prep<'_>, room: &[bool], list: std::ops::Range<usize>) -> u64 {
+    list.into_iter()
+        .find(|&j| room[j])
+        .map_or(u64::MAX, |j| prep.cands[j].cost)
 }
 
 /// Where a workload's candidates are in [`Prep::cands`], and the cost of the cheapest with room
@@ -1203,8 +1239,6 @@ struct Occupant {
     cost: u64,
     /// Its workload's `per_replica` (read by every ejection test of the asset).
     per: Units,
-    /// Its workload's [`Alternatives::cheapest_room`], kept in step.
-    cheapest_room: u64,
 }
 
 /// `items` (key below `keys`, value) grouped by key, in the order `items` yields them: the
@@ -1282,25 +1316,30 @@ fn eject(
     }
     let mut tried = 0;
     // The other workloads on `target`, in index order, each once (its first replica there),
-    // at most `EJECT_TRIES`.
+    // at most `EJECT_TRIES`; `slot`: its place in the asset's window.
     let mut previous = None;
+    let mut slot = 0;
     for k in 0..board.on_asset[b].len() {
         let Occupant {
             workload,
             replica,
             cost: cost2,
             per: per2,
-            cheapest_room,
         } = board.on_asset[b][k];
         let (w2i, r2) = (workload as usize, replica as usize);
-        if previous == Some(w2i) || w2i == wi {
+        if previous == Some(w2i) {
             continue;
         }
         previous = Some(w2i);
+        slot += 1;
+        if w2i == wi {
+            continue;
+        }
         if tried >= EJECT_TRIES {
             break;
         }
         tried += 1;
+        let cheapest_room = board.windows[b].cheapest_room[slot - 1];
         let mut room_b = residual_b;
         for d in 0..DIMS {
             room_b[d] += per2[d];
