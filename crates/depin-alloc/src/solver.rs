@@ -642,18 +642,40 @@ fn full_candidates(prep: &Prep<'_>, v: &WorkView<'_>) -> Vec<Cand> {
     out
 }
 
-/// Capacity capped at 255 units per dimension, one byte each: `capped(free)` holds
-/// `capped(per)` exactly when `free` holds `per`, for replicas of at most 255 units in every
-/// dimension (for larger ones it is only necessary).
-type Capped = [u8; DIMS];
+/// Capacity capped at [`CAP`] units per dimension, one byte each in one word: `capped(free)`
+/// [`holds`] `capped(per)` exactly when `free` holds `per`, for replicas of at most [`CAP`]
+/// units in every dimension (for larger ones it is only necessary).
+type Capped = u32;
 
-/// `units` capped at 255 per dimension.
+/// The cap of [`Capped`]: below 128, so the top bit of each byte is free for [`holds`].
+const CAP: u64 = 127;
+
+/// The top bit of each dimension's byte in a [`Capped`].
+const TOP_BITS: Capped = {
+    assert!(DIMS <= 4, "a Capped holds four dimensions");
+    let mut bits = 0;
+    let mut d = 0;
+    while d < DIMS {
+        bits |= 0x80 << (8 * d);
+        d += 1;
+    }
+    bits
+};
+
+/// `units` capped at [`CAP`] per dimension.
 fn capped(units: &Units) -> Capped {
-    let mut out = [0; DIMS];
+    let mut out = 0;
     for d in 0..DIMS {
-        out[d] = u8::try_from(units[d]).unwrap_or(u8::MAX);
+        out |= Capped::try_from(units[d].min(CAP)).unwrap_or(0) << (8 * d);
     }
     out
+}
+
+/// Whether `free` is at least `per` in every dimension: each byte of `(free | top bits) − per`
+/// keeps its top bit exactly when that byte of `free` is at least `per`'s (the bytes are below
+/// 128, so no borrow crosses into the next byte).
+fn holds(free: Capped, per: Capped) -> bool {
+    ((free | TOP_BITS) - per) & TOP_BITS == TOP_BITS
 }
 
 /// Feasible assets of workload `wi` with room left in `residual` (per asset index;
@@ -683,16 +705,16 @@ fn fallback_candidates(
     let room_in_walk = &walk_room[id as usize];
     let per = &w.per_replica;
     let per_capped = capped(per);
+    let capped_exact = per.iter().all(|&units| units <= CAP);
     'scan: for run in [from..walk.order.len(), 0..from] {
         for k in run {
-            // Every dimension tested, without branching: most tests fail, unpredictably.
-            let free = &room_in_walk[k];
-            if !(0..DIMS).fold(true, |ok, d| ok & (free[d] >= per_capped[d])) {
+            // Every dimension tested in one word: most tests fail, unpredictably.
+            if !holds(room_in_walk[k], per_capped) {
                 continue;
             }
             let at = walk.order[k];
-            if !fits(&residual[prep.idx.hot[at as usize].ai as usize], per) {
-                continue; // a replica of more than 255 units in some dimension
+            if !capped_exact && !fits(&residual[prep.idx.hot[at as usize].ai as usize], per) {
+                continue; // a replica of more than `CAP` units in some dimension
             }
             if let Some(c) = cand(&prep.idx, v, at, walk.in_region) {
                 out.push(c);
@@ -946,17 +968,18 @@ struct Board {
     /// Per asset, the largest `per` of its occupants in each dimension: with the residual, a
     /// bound on the room an ejection there can make.
     max_per: Vec<Units>,
-    /// Per workload, its `per_replica` (a dense copy: ejection tests read it for many
-    /// workloads).
+    /// Per workload, its `per_replica` (a dense copy: refreshes read it for many workloads).
     per: Vec<Units>,
     /// Per candidate (index into [`Prep::cands`]): whether its asset's residual capacity holds
     /// one more replica of its workload.
     room: Vec<bool>,
     /// Per workload: where its candidates are and the cheapest with room.
     alternatives: Vec<Alternatives>,
-    /// The candidates naming each asset, with their workloads: those of asset `ai` are
+    /// The candidates naming each asset: those of asset `ai` are
     /// `naming[naming_start[ai]..naming_start[ai + 1]]`, in workload order.
-    naming: Vec<(u32, u32)>,
+    naming: Vec<Naming>,
+    /// Per candidate: its cost (a dense copy of [`Cand::cost`], read when the room changes).
+    cand_cost: Vec<u64>,
     naming_start: Vec<usize>,
     /// Per asset: a summary of the occupants an ejection there tries, current on every move.
     windows: Vec<Window>,
@@ -966,11 +989,11 @@ struct Board {
 
 /// The workloads an ejection on one asset tries (the first `EJECT_TRIES + 1` distinct ones in
 /// its occupant list, in list order: one more in case the ejecting workload is among them,
-/// which is skipped), with the cost of their first replica there and their
+/// which is skipped), with the cost and size of their first replica there and their
 /// [`Alternatives::cheapest_room`] (kept in step), and the least `cheapest_room − cost` among
-/// them. An ejection with gain `g` needs one of them with less than `g`, or one naming the
-/// asset the ejecting replica leaves; without either it fails, and [`Board::hopeless`] says so
-/// without reading the list.
+/// them. An ejection with gain `g` needs one of them whose leaving makes room and with less
+/// than `g`, or one naming the asset the ejecting replica leaves; without any it fails, and
+/// [`Board::hopeless`] says so without reading the list.
 #[derive(Clone, Copy, Debug, Default)]
 struct Window {
     least_slack: u64,
@@ -980,6 +1003,8 @@ struct Window {
     names: [u128; EJECT_TRIES + 1],
     costs: [u64; EJECT_TRIES + 1],
     cheapest_room: [u64; EJECT_TRIES + 1],
+    /// Their `per_replica`.
+    pers: [Units; EJECT_TRIES + 1],
 }
 
 /// Asset `ai`'s two bits in the signature of a candidate list (the OR of its assets' bits, a
@@ -1007,6 +1032,7 @@ impl Window {
             window.workloads[i] = o.workload;
             window.names[i] = signatures[o.workload as usize];
             window.costs[i] = o.cost;
+            window.pers[i] = o.per;
             window.cheapest_room[i] = alternatives[o.workload as usize].cheapest_room;
             window.len += 1;
         }
@@ -1042,9 +1068,15 @@ impl Board {
                 .flat_map(|wi| (prep.start[wi]..prep.start[wi + 1]).map(move |j| (wi, j)))
         };
         let (naming, naming_start) = group_by(p.assets.len(), || {
-            workload_cands()
-                .map(|(wi, j)| (prep.cands[j].asset as usize, (index_u32(j), index_u32(wi))))
+            workload_cands().map(|(wi, j)| {
+                let naming = Naming {
+                    cand: index_u32(j),
+                    workload: index_u32(wi),
+                };
+                (prep.cands[j].asset as usize, naming)
+            })
         });
+        let cand_cost: Vec<u64> = prep.cands.iter().map(|c| c.cost).collect();
         let room: Vec<bool> = workload_cands()
             .map(|(wi, j)| {
                 fits(
@@ -1057,7 +1089,7 @@ impl Board {
             .map(|wi| {
                 let (first, end) = (prep.start[wi], prep.start[wi + 1]);
                 Alternatives {
-                    cheapest_room: cheapest_with_room(prep, &room, first..end),
+                    cheapest_room: cheapest_with_room(&cand_cost, &room, first..end),
                     first: index_u32(first),
                     end: index_u32(end),
                 }
@@ -1083,6 +1115,7 @@ impl Board {
             room,
             alternatives,
             naming,
+            cand_cost,
             naming_start,
             windows: Vec::new(), // below
             signatures: (0..prep.views.len())
@@ -1103,9 +1136,10 @@ impl Board {
 
     /// Recompute workload `wi`'s cheapest candidate with room, here and in the windows of its
     /// assets.
-    fn recompute_cheapest(&mut self, prep: &Prep<'_>, a: &Assign, wi: usize) {
+    fn recompute_cheapest(&mut self, a: &Assign, wi: usize) {
         let Alternatives { first, end, .. } = self.alternatives[wi];
-        let cheapest = cheapest_with_room(prep, &self.room, first as usize..end as usize);
+        let cheapest =
+            cheapest_with_room(&self.cand_cost, &self.room, first as usize..end as usize);
         if cheapest == self.alternatives[wi].cheapest_room {
             return; // the windows hold it already
         }
@@ -1115,17 +1149,37 @@ impl Board {
         }
     }
 
-    /// Whether an ejection on asset `b` with gain `gain` for a replica leaving asset `from` is
-    /// sure to fail: no workload it would try has an alternative with room cheap enough, nor
-    /// names `from` (see [`Window`]).
-    fn hopeless(&self, b: usize, gain: u64, from: u32) -> bool {
+    /// Whether an ejection on asset `b` (residual `residual_b`) of a replica of `per` with
+    /// gain `gain`, leaving asset `from` (whose room would then be `room_from`), is sure to
+    /// fail: [`eject`]'s tests of the workloads it would try, on the window's copies (see
+    /// [`Window`]), without reading the occupant list.
+    fn hopeless(
+        &self,
+        b: usize,
+        gain: u64,
+        from: u32,
+        per: &Units,
+        room_from: &Units,
+        residual_b: &Units,
+    ) -> bool {
         let window = &self.windows[b];
         let bits = name_bits(from);
         let len = usize::from(window.len);
-        window.least_slack >= gain
-            && (0..len).all(|i| {
-                window.names[i] & bits != bits || !self.names(window.workloads[i] as usize, from)
-            })
+        if window.least_slack >= gain && (0..len).all(|i| window.names[i] & bits != bits) {
+            return true; // none can move cheaply enough, none names `from`
+        }
+        (0..len).all(|i| {
+            let per2 = &window.pers[i];
+            let mut room_b = *residual_b;
+            for d in 0..DIMS {
+                room_b[d] += per2[d];
+            }
+            !fits(&room_b, per)
+                || (window.cheapest_room[i] >= window.costs[i].saturating_add(gain)
+                    && !(fits(room_from, per2)
+                        && window.names[i] & bits == bits
+                        && self.names(window.workloads[i] as usize, from)))
+        })
     }
 
     /// Read what an ejection test reads first (the asset's [`Window`]) for each of workload
@@ -1153,20 +1207,23 @@ impl Board {
     fn names(&self, wi: usize, ai: u32) -> bool {
         let ai = ai as usize;
         self.naming[self.naming_start[ai]..self.naming_start[ai + 1]]
-            .binary_search_by_key(&index_u32(wi), |&(_, w)| w)
+            .binary_search_by_key(&index_u32(wi), |n| n.workload)
             .is_ok()
     }
 
     /// Recompute the room of every candidate naming asset `ai` (its residual changed).
-    fn refresh(&mut self, prep: &Prep<'_>, a: &Assign, ai: u32) {
+    fn refresh(&mut self, a: &Assign, ai: u32) {
         let ai = ai as usize;
         let free = &a.residual[ai];
         for k in self.naming_start[ai]..self.naming_start[ai + 1] {
-            let (j, wi) = self.naming[k];
+            let Naming {
+                cand: j,
+                workload: wi,
+            } = self.naming[k];
             let room = fits(free, &self.per[wi as usize]);
             if room != self.room[j as usize] {
                 self.room[j as usize] = room;
-                self.recompute_cheapest(prep, a, wi as usize);
+                self.recompute_cheapest(a, wi as usize);
             }
         }
     }
@@ -1177,8 +1234,8 @@ impl Board {
         let per = &prep.idx.p.workloads[wi].per_replica;
         release(a, from, per);
         self.occupy(a, wi, r, to, per);
-        self.refresh(prep, a, from);
-        self.refresh(prep, a, to.asset);
+        self.refresh(a, from);
+        self.refresh(a, to.asset);
     }
 
     /// Move workload `wi`'s `r`-th replica (its old place already released) to candidate `to`,
@@ -1212,12 +1269,22 @@ impl Board {
     }
 }
 
-/// The cost of the cheapest of candidates `list` (a workload's, in [`Prep::cands`]) whose flag
-/// in `room` is set; `u64::MAX`: none. The list is sorted by cost: it is the first one.
-fn cheapest_with_room(prep: &Prep<'_>, room: &[bool], list: std::ops::Range<usize>) -> u64 {
+/// The cost of the cheapest of candidates `list` (a workload's, indexes into [`Prep::cands`],
+/// whose costs are `cost`) whose flag in `room` is set; `u64::MAX`: none. The list is sorted by
+/// cost: it is the first one.
+fn cheapest_with_room(cost: &[u64], room: &[bool], list: std::ops::Range<usize>) -> u64 {
     list.into_iter()
         .find(|&j| room[j])
-        .map_or(u64::MAX, |j| prep.cands[j].cost)
+        .map_or(u64::MAX, |j| cost[j])
+}
+
+/// A candidate naming an asset, as [`Board::refresh`] reads them when the asset's residual
+/// changes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Naming {
+    /// Its index in [`Prep::cands`].
+    cand: u32,
+    workload: u32,
 }
 
 /// Where a workload's candidates are in [`Prep::cands`], and the cost of the cheapest with room
@@ -1298,15 +1365,15 @@ fn eject(
     let (from1, terms1) = a.chosen[wi][r];
     let gain1 = terms1.total() - target.cost; // > 0: target is cheaper
     let b = target.asset as usize;
-    if board.hopeless(b, gain1, from1) {
-        return false;
-    }
     // Room on `wi`'s asset once its replica leaves (for an ejected replica to move there).
     let mut room_from1 = a.residual[from1 as usize];
     for d in 0..DIMS {
         room_from1[d] += per1[d];
     }
     let residual_b = a.residual[b];
+    if board.hopeless(b, gain1, from1, &per1, &room_from1, &residual_b) {
+        return false;
+    }
     let mut reach = residual_b;
     for d in 0..DIMS {
         reach[d] += board.max_per[b][d];
@@ -1386,7 +1453,7 @@ fn eject(
             board.occupy(a, w2i, r2, c, &per2);
             board.occupy(a, wi, r, target, &per1);
             for ai in [b as u32, from1, c.asset] {
-                board.refresh(prep, a, ai);
+                board.refresh(a, ai);
             }
             return true;
         }
