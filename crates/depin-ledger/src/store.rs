@@ -28,8 +28,11 @@ const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 /// Log: height → encoded [`PrunedRecord`], for blocks whose telemetry retention pruned (the
 /// height is then absent from `blocks`; docs/adr/0018).
 const PRUNED_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("pruned_blocks");
-/// Log: `genesis_id`, `genesis_head`, `pruned_through` (retention's cursor, u64 LE).
+/// Log: `genesis_id`, `genesis_head`, `state_layout`, `pruned_through` (retention's cursor,
+/// u64 LE).
 const LOG_META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Log meta key of the state layout the home was written with (u32 LE).
+const STATE_LAYOUT_META: &str = "state_layout";
 /// State: transaction id → (height, index).
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 
@@ -115,6 +118,18 @@ pub enum LedgerError {
         stored: Hash32,
         /// Given genesis id.
         given: Hash32,
+    },
+    /// The home was written with another state layout ([`depin_state::STATE_LAYOUT`]).
+    #[error(
+        "this home's state was written by a depin with state layout {}, and this build reads layout {current}: \
+         start a fresh home (another --home, or remove this one) and register again",
+        stored.map_or_else(|| "1 (unrecorded, before 2026-11-22)".to_string(), |v| v.to_string())
+    )]
+    LayoutMismatch {
+        /// The layout recorded in the home (`None`: written before layouts were recorded).
+        stored: Option<u32>,
+        /// This build's layout.
+        current: u32,
     },
     /// The genesis document is invalid.
     #[error(transparent)]
@@ -264,11 +279,26 @@ impl Ledger {
                 if stored != genesis.id() {
                     return Err(LedgerError::GenesisMismatch { stored, given: genesis.id() });
                 }
+                ledger.check_layout()?;
             }
             None => ledger.write_genesis(genesis)?,
         }
         ledger.head()?; // fail at open, not later, if the log cannot be read
         Ok(ledger)
+    }
+
+    /// Refuse a home whose recorded state layout is not this build's.
+    fn check_layout(&self) -> Result<(), LedgerError> {
+        let stored = match self.log_meta(STATE_LAYOUT_META)? {
+            None => None,
+            Some(v) => Some(u32::from_le_bytes(
+                v.try_into().map_err(|_| LedgerError::Corrupt("state layout length".into()))?,
+            )),
+        };
+        match stored {
+            Some(v) if v == depin_state::STATE_LAYOUT => Ok(()),
+            stored => Err(LedgerError::LayoutMismatch { stored, current: depin_state::STATE_LAYOUT }),
+        }
     }
 
     fn log_meta(&self, key: &str) -> Result<Option<Vec<u8>>, LedgerError> {
@@ -294,6 +324,7 @@ impl Ledger {
             let mut meta = wtxn.open_table(LOG_META)?;
             let head = Head { height: 0, block_id: genesis.id(), state_root: root, timestamp_ms: genesis.genesis_time_ms };
             meta.insert("genesis_head", encode(&head).as_slice())?;
+            meta.insert(STATE_LAYOUT_META, depin_state::STATE_LAYOUT.to_le_bytes().as_slice())?;
             meta.insert("genesis_id", genesis.id().as_bytes().as_slice())?;
         }
         wtxn.commit()?;

@@ -1,7 +1,8 @@
 //! Retention on a real block log: telemetry transactions of old blocks become summaries that
 //! still verify against the header, `block()` no longer returns those blocks, pruning is
 //! idempotent, bounded per step, survives a reopen, and never touches a block above the
-//! durable state checkpoint (docs/adr/0018).
+//! durable state checkpoint (docs/adr/0018). Also: a home written with another state layout
+//! is refused at open, with a message that says what to do (ADR 0021).
 
 use depin_ledger::{Ledger, LedgerError, LoggedTx, PRUNE_CHUNK_BLOCKS};
 use depin_state::ChangeSet;
@@ -208,4 +209,39 @@ fn one_step_examines_a_bounded_number_of_blocks() {
     let pruned: u64 = steps.iter().map(|s| s.blocks).sum();
     assert_eq!(pruned, (n - 1) / 2, "every even height below the head");
     assert!(ledger.block(n).unwrap().is_some(), "the head is never pruned");
+}
+
+/// The home records its state layout at genesis; a reopen with the same build works, and a home
+/// of another layout (or of none recorded: before layouts were) is refused, not misread.
+#[test]
+fn a_home_of_another_state_layout_is_refused_at_open() {
+    const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    drop(Ledger::open(&path, &genesis(), true).unwrap());
+    drop(Ledger::open(&path, &genesis(), true).expect("the same layout opens"));
+    let set_layout = |layout: Option<u32>| {
+        let db = redb::Database::open(path.join("blocks.redb")).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let mut meta = w.open_table(META).unwrap();
+            match layout {
+                Some(v) => meta.insert("state_layout", v.to_le_bytes().as_slice()).map(drop).unwrap(),
+                None => meta.remove("state_layout").map(drop).unwrap(),
+            }
+        }
+        w.commit().unwrap();
+    };
+    for stored in [None, Some(depin_state::STATE_LAYOUT + 1)] {
+        set_layout(stored);
+        match Ledger::open(&path, &genesis(), true) {
+            Err(e @ LedgerError::LayoutMismatch { .. }) => {
+                assert!(matches!(e, LedgerError::LayoutMismatch { stored: s, current } if s == stored && current == depin_state::STATE_LAYOUT));
+                assert!(e.to_string().contains("start a fresh home"), "{e}");
+            }
+            other => panic!("layout {stored:?} opened: {:?}", other.map(|_| ())),
+        }
+    }
+    set_layout(Some(depin_state::STATE_LAYOUT));
+    drop(Ledger::open(&path, &genesis(), true).expect("the layout restored opens"));
 }
