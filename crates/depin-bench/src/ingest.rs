@@ -42,11 +42,11 @@ use std::time::{Duration, Instant};
 use depin_crypto::cofactored::verify_cofactored_batch_bytes;
 use depin_crypto::Ed25519Batch;
 use depin_ledger::Ledger;
-use depin_state::{read_telemetry_epoch, read_telemetry_head};
 use depin_node::config::NodeConfig;
 use depin_node::home::Home;
 use depin_node::ingest::VERIFY_BATCH;
 use depin_node::{Chain, IngestError, Node, TxStatus};
+use depin_state::{read_telemetry_epoch, read_telemetry_head};
 use depin_types::asset::{
     AssetDescriptor, AssetId, Capacity, Mobility, Registration, RegistryParams, MAX_REGISTRATIONS_PER_TX,
 };
