@@ -174,7 +174,7 @@ impl Node {
         let now = now_ms();
         let (current, head, status) = judge_now(&snap, &params, &asset, now)?;
         let (serving, _) = in_service(&snap, &asset)?;
-        let page = self.telemetry_page_in(&snap, id, Some(current.epoch), epochs.min(MAX_HEALTH_EPOCHS))?;
+        let page = self.telemetry_page_in(&snap, id, head.as_ref(), Some(current.epoch), epochs.min(MAX_HEALTH_EPOCHS))?;
         let past = page
             .items
             .iter()
@@ -196,10 +196,19 @@ impl Node {
     /// from the newest), at most `limit`.
     pub fn telemetry_page(&self, id: &AssetId, before: Option<u64>, limit: usize) -> Result<TelemetryPage, NodeError> {
         let snap = self.inner.chain.ledger().snapshot()?;
-        self.telemetry_page_in(&snap, id, before, limit)
+        let head = read_telemetry_head(&snap, id)?;
+        self.telemetry_page_in(&snap, id, head.as_ref(), before, limit)
     }
 
-    fn telemetry_page_in(&self, snap: &StateSnapshot, id: &AssetId, before: Option<u64>, limit: usize) -> Result<TelemetryPage, NodeError> {
+    /// [`Node::telemetry_page`] in `snap`, where `head` is the asset's telemetry head.
+    fn telemetry_page_in(
+        &self,
+        snap: &StateSnapshot,
+        id: &AssetId,
+        head: Option<&TelemetryHead>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<TelemetryPage, NodeError> {
         // Epoch keys are big-endian: scan forward and keep the last `limit` before `before`.
         // Retained epochs per asset are few (one per epoch of activity), so a forward scan of
         // the asset's prefix is bounded by its age in epochs.
@@ -225,9 +234,9 @@ impl Node {
             }
         }
         // The head's epoch is not under its key: its aggregate is in the head.
-        if let Some(head) = read_telemetry_head(snap, id)?.filter(|h| before.is_none_or(|b| h.epoch < b)) {
+        if let Some(head) = head.filter(|h| before.is_none_or(|b| h.epoch < b)) {
             let at = all.partition_point(|(e, _)| *e < head.epoch);
-            all.insert(at, (head.epoch, head.open));
+            all.insert(at, (head.epoch, head.open.clone()));
         }
         all.reverse();
         let more = all.len() > limit;

@@ -20,14 +20,14 @@ mod registry;
 mod telemetry;
 
 pub use genesis::genesis_changes;
+pub use market::why_code;
+pub use machine::{apply_txs, BlockContext, Executed};
+pub use mem::{check_conservation, MemState};
+pub use overlay::{ChangeSet, Overlay, StateRead, StorageFault};
+pub use telemetry::{read_epoch as read_telemetry_epoch, read_head as read_telemetry_head};
 
 /// The layout of the state this build writes and reads: its keys and the encoding of its
 /// values. A home records it at genesis and is refused by a build with another one (values
 /// would not decode). Bump it with every change to a stored value's format or a key's meaning.
 /// 2: the telemetry head carries its epoch's aggregate (ADR 0021); 1 (unrecorded): before.
 pub const STATE_LAYOUT: u32 = 2;
-pub use market::why_code;
-pub use machine::{apply_txs, BlockContext, Executed};
-pub use mem::{check_conservation, MemState};
-pub use overlay::{ChangeSet, Overlay, StateRead, StorageFault};
-pub use telemetry::{read_epoch as read_telemetry_epoch, read_head as read_telemetry_head};

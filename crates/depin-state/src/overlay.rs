@@ -39,6 +39,14 @@ pub struct Overlay<'a, R: StateRead + ?Sized> {
     committed: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
 }
 
+/// `bytes`, the value under `key` if any, decoded; a value that does not decode is a fault.
+pub(crate) fn decode_stored<T: BorshDeserialize>(key: &[u8], bytes: Option<&[u8]>) -> Result<Option<T>, StorageFault> {
+    bytes
+        .map(borsh::from_slice::<T>)
+        .transpose()
+        .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}")))
+}
+
 /// A block's view reads like committed state: the block's writes first, then what is committed.
 impl<R: StateRead + ?Sized> StateRead for Overlay<'_, R> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageFault> {
@@ -87,8 +95,7 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
     }
 
     pub(crate) fn typed<T: BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StorageFault> {
-        self.read(key, |bytes| bytes.map(borsh::from_slice::<T>).transpose())?
-            .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}")))
+        self.read(key, |bytes| decode_stored(key, bytes))?
     }
 
     /// An account, or the empty account if absent.

@@ -6,7 +6,6 @@
 //! validator's batch is only trusted as far as its signatures go. A refused report does not
 //! fail the transaction: it is counted, by code, in the asset's aggregate, where its owner sees it.
 
-use borsh::BorshDeserialize;
 use depin_types::asset::{Asset, AssetId, AssetStatus, AttestationTier, Capacity, RegistryParams, Vendor};
 use depin_types::codec::encode;
 use depin_types::registry_key as rkey;
@@ -18,7 +17,7 @@ use depin_types::telemetry::{
 use depin_types::{geo, Address, RejectReason};
 
 use crate::machine::BlockContext;
-use crate::overlay::{Overlay, StateRead, StorageFault};
+use crate::overlay::{decode_stored, Overlay, StateRead, StorageFault};
 
 type Outcome = Result<Result<(), RejectReason>, StorageFault>;
 
@@ -49,7 +48,8 @@ impl<R: StateRead + ?Sized> Overlay<'_, R> {
 
 /// An asset's telemetry head (rule M-5), if a report of it was ever accepted.
 pub fn read_head<R: StateRead + ?Sized>(state: &R, asset: &AssetId) -> Result<Option<TelemetryHead>, StorageFault> {
-    decode_value(state, &telemetry_head_key(asset))
+    let key = telemetry_head_key(asset);
+    decode_stored(&key, state.get(&key)?.as_deref())
 }
 
 /// An asset's aggregate in `epoch` (rule M-6): the head's if `epoch` is the head's epoch,
@@ -62,16 +62,11 @@ pub fn read_epoch<R: StateRead + ?Sized>(
 ) -> Result<Option<TelemetryEpoch>, StorageFault> {
     match head.and_then(|h| h.aggregate(epoch)) {
         Some(open) => Ok(Some(open.clone())),
-        None => decode_value(state, &telemetry_epoch_key(asset, epoch)),
+        None => {
+            let key = telemetry_epoch_key(asset, epoch);
+            decode_stored(&key, state.get(&key)?.as_deref())
+        }
     }
-}
-
-fn decode_value<R: StateRead + ?Sized, T: BorshDeserialize>(state: &R, key: &[u8]) -> Result<Option<T>, StorageFault> {
-    state
-        .get(key)?
-        .map(|b| borsh::from_slice(&b))
-        .transpose()
-        .map_err(|e| StorageFault(format!("value under {key:?} does not decode: {e}")))
 }
 
 /// Rule M-1 to M-8: fold a validator's batch of reports. `bad_report` is the edge's verdict:

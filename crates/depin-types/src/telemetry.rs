@@ -500,8 +500,8 @@ impl TelemetryEpoch {
 /// fix, for rules M-3 and M-7, and the aggregate of its epoch (rule M-6).
 ///
 /// The aggregate of the head's epoch lives here, not under its epoch key, so that a block writes
-/// one key per reporting asset; it moves to `t/e/<asset>/<epoch>` when a later epoch's report is
-/// accepted. Read an epoch's aggregate through [`TelemetryHead::aggregate`] first.
+/// one key per reporting asset; it moves to `t/e/<asset>/<epoch>` when a report of another epoch
+/// is accepted. Read an epoch's aggregate through [`TelemetryHead::aggregate`] first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TelemetryHead {
     /// Last accepted sequence number.
