@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use depin_geo::{Cell, grid_distance, grid_distance_approx_m};
+use depin_geo::{Cell, GridPoint, grid_distance, grid_distance_approx_m};
 
 use crate::{Asset, CostParams, CostTerms, DIMS, Funnel, Near, Problem, Why, Workload};
 
@@ -45,11 +45,30 @@ pub(crate) fn attrs(w: &Workload, a: &Asset) -> Attrs {
     }
 }
 
+/// A cell decoded once, with its [`GridPoint`]: distances between two spots of the same base
+/// cell and resolution need no H3 unfolding (the same number of steps, see [`distance_m`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spot {
+    pub cell: Cell,
+    pub point: Option<GridPoint>,
+}
+
+impl Spot {
+    /// The spot of raw H3 index `raw`, when it is a valid cell.
+    pub(crate) fn of(raw: u64) -> Option<Self> {
+        let cell = Cell::try_from(raw).ok()?;
+        Some(Spot {
+            cell,
+            point: GridPoint::of(cell),
+        })
+    }
+}
+
 /// A workload's inputs decoded once: region cells, the `near` cell, the sorted exclusions.
 pub(crate) struct WorkView<'a> {
     pub w: &'a Workload,
     pub regions: Vec<Cell>,
-    pub near: Option<(Option<Cell>, Near)>,
+    pub near: Option<(Option<Spot>, Near)>,
     pub exclude: Vec<u32>,
 }
 
@@ -60,7 +79,7 @@ impl<'a> WorkView<'a> {
             .iter()
             .filter_map(|&c| Cell::try_from(c).ok())
             .collect();
-        let near = w.near.map(|n| (Cell::try_from(n.cell).ok(), n));
+        let near = w.near.map(|n| (Spot::of(n.cell), n));
         let mut exclude = w.exclude.clone();
         exclude.sort_unstable();
         exclude.dedup();
@@ -89,12 +108,14 @@ pub(crate) fn reliability_term(a: &Asset, cost: &CostParams) -> u64 {
 }
 
 /// Approximate metres between two cells at the coarser of their resolutions, `None` when H3
-/// cannot measure.
-pub(crate) fn distance_m(from: Cell, to: Cell) -> Option<u64> {
-    let res = from.resolution().min(to.resolution());
-    let a = from.parent(res)?;
-    let b = to.parent(res)?;
-    let steps = grid_distance(a, b)?;
+/// cannot measure. Spots of one base cell and resolution are measured by their grid points
+/// (the same steps as [`grid_distance`]), others by H3.
+pub(crate) fn distance_m(from: &Spot, to: &Spot) -> Option<u64> {
+    let res = from.cell.resolution().min(to.cell.resolution());
+    let steps = match (&from.point, &to.point) {
+        (Some(a), Some(b)) if let Some(steps) = a.steps(b) => steps,
+        _ => grid_distance(from.cell.parent(res)?, to.cell.parent(res)?)?,
+    };
     grid_distance_approx_m(steps, res).ok()
 }
 
@@ -118,7 +139,7 @@ pub(crate) fn slots(free: &crate::Units, per: &crate::Units, cap: u64) -> u64 {
 pub(crate) struct Index<'p> {
     pub p: &'p Problem,
     /// Each asset's cell, when valid.
-    pub cells: Vec<Option<Cell>>,
+    pub cells: Vec<Option<Spot>>,
     pub classes: BTreeMap<u8, ClassIndex>,
     /// Each asset's position in [`Index::hot`].
     pub pos: Vec<u32>,
@@ -132,7 +153,7 @@ pub(crate) struct Index<'p> {
 pub(crate) struct Hot {
     pub a: Asset,
     /// Its decoded cell, when valid.
-    pub cell: Option<Cell>,
+    pub cell: Option<Spot>,
     /// Its index in the problem.
     pub ai: u32,
 }
@@ -232,11 +253,7 @@ pub(crate) fn floor_cost(f: &Minima, per: &crate::Units, cost: &CostParams) -> u
 
 impl<'p> Index<'p> {
     pub(crate) fn new(p: &'p Problem) -> Self {
-        let cells: Vec<Option<Cell>> = p
-            .assets
-            .iter()
-            .map(|a| Cell::try_from(a.cell).ok())
-            .collect();
+        let cells: Vec<Option<Spot>> = p.assets.iter().map(|a| Spot::of(a.cell)).collect();
         let mut members: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
         for (i, a) in p.assets.iter().enumerate() {
             members.entry(a.class).or_default().push(index_u32(i));
@@ -261,7 +278,7 @@ impl<'p> Index<'p> {
             });
             let mut resolutions: Vec<u8> = list
                 .iter()
-                .filter_map(|&i| cells[i as usize].map(Cell::resolution))
+                .filter_map(|&i| cells[i as usize].map(|s| s.cell.resolution()))
                 .collect();
             resolutions.sort_unstable();
             resolutions.dedup();
@@ -338,7 +355,7 @@ impl<'p> Index<'p> {
 /// order.
 pub(crate) fn judge_with(
     p: &Problem,
-    cell: Option<Cell>,
+    cell: Option<Spot>,
     v: &WorkView<'_>,
     ai: u32,
 ) -> Result<CostTerms, Why> {
@@ -349,7 +366,7 @@ pub(crate) fn judge_with(
 fn judge_asset(
     p: &Problem,
     a: &Asset,
-    cell: Option<Cell>,
+    cell: Option<Spot>,
     v: &WorkView<'_>,
     ai: u32,
 ) -> Result<CostTerms, Why> {
@@ -366,7 +383,7 @@ fn judge_asset(
 /// The class stage (class, GPU model, exclusions) and the region stage for asset `a` (index
 /// `ai`, decoded cell `cell`).
 fn class_and_region(
-    cell: Option<Cell>,
+    cell: Option<Spot>,
     v: &WorkView<'_>,
     a: &Asset,
     ai: u32,
@@ -380,7 +397,7 @@ fn class_and_region(
         return Err(Why::NoAssetOfClass);
     }
     if !v.regions.is_empty() && !in_region {
-        let inside = cell.is_some_and(|c| v.regions.iter().any(|&r| c.is_within(r)));
+        let inside = cell.is_some_and(|s| v.regions.iter().any(|&r| s.cell.is_within(r)));
         if !inside {
             return Err(Why::OutsideRegion);
         }
@@ -390,12 +407,12 @@ fn class_and_region(
 
 /// The distance stage: the distance term from `v`'s `near` cell to `cell` (0 without one), or
 /// [`Why::TooFar`].
-fn distance_term(p: &Problem, cell: Option<Cell>, v: &WorkView<'_>) -> Result<u64, Why> {
+fn distance_term(p: &Problem, cell: Option<Spot>, v: &WorkView<'_>) -> Result<u64, Why> {
     let Some((near_cell, near)) = v.near else {
         return Ok(0);
     };
     let metres = match (near_cell, cell) {
-        (Some(n), Some(c)) => distance_m(n, c),
+        (Some(n), Some(c)) => distance_m(&n, &c),
         _ => None,
     };
     let metres = match metres {
@@ -403,6 +420,10 @@ fn distance_term(p: &Problem, cell: Option<Cell>, v: &WorkView<'_>) -> Result<u6
         None if near.max_m == 0 => crate::UNMEASURED_DISTANCE_M,
         _ => return Err(Why::TooFar),
     };
+    // In u64 when the product fits (the same result; u128 division is a library call).
+    if let Some(product) = metres.checked_mul(p.cost.distance_penalty_per_km) {
+        return Ok(product / 1000);
+    }
     let scaled = u128::from(metres) * u128::from(p.cost.distance_penalty_per_km) / 1000;
     Ok(u64::try_from(scaled).unwrap_or(u64::MAX))
 }
@@ -593,6 +614,6 @@ pub(crate) fn index_u32(i: usize) -> u32 {
 /// When an index is out of range (a programmer error).
 pub fn judge(p: &Problem, workload: u32, asset: u32) -> Result<CostTerms, Why> {
     let v = WorkView::new(&p.workloads[workload as usize]);
-    let cell = Cell::try_from(p.assets[asset as usize].cell).ok();
+    let cell = Spot::of(p.assets[asset as usize].cell);
     judge_with(p, cell, &v, asset)
 }

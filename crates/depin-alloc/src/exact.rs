@@ -68,7 +68,7 @@ fn options(p: &Problem, wi: usize) -> Option<Vec<Choice>> {
         .filter_map(|ai| {
             let ai = index_u32(ai);
             let a = &p.assets[ai as usize];
-            let cell = depin_geo::Cell::try_from(a.cell).ok();
+            let cell = crate::eval::Spot::of(a.cell);
             let t = judge_with(p, cell, &v, ai).ok()?;
             Some((ai, t.total(), attrs(w, a)))
         })

@@ -26,7 +26,7 @@ pub const AVG_EDGE_LENGTH_MM: [u64; 16] = [
 
 /// √3 in millionths, rounded: the distance between the centres of two adjacent regular
 /// hexagons is √3 times their edge length.
-const SQRT3_MICROS: u128 = 1_732_051;
+const SQRT3_MICROS: u64 = 1_732_051;
 
 /// Number of grid steps between two cells of the same resolution (0 for the same cell, 1 for
 /// neighbours), or `None` when the resolutions differ or H3 cannot tell: the cells are too far
@@ -39,6 +39,97 @@ const SQRT3_MICROS: u128 = 1_732_051;
 pub fn grid_distance(a: Cell, b: Cell) -> Option<u32> {
     let steps = a.index().grid_distance(b.index()).ok()?;
     u32::try_from(steps).ok()
+}
+
+/// A cell's hexagon coordinates in the grid of its base cell, at its own resolution: decode a
+/// cell once, then measure many distances from it without unfolding it again (the allocator
+/// measures every candidate asset against a workload's `near` cell).
+///
+/// [`GridPoint::steps`] between the points of two cells of the same base cell and resolution
+/// equals [`grid_distance`] of the cells (a test checks it against h3o). Other pairs are left
+/// to [`grid_distance`], which unfolds neighbouring base cells into one system. Cells of the
+/// twelve pentagon base cells have no point: their grids miss a sector.
+///
+/// Integer-only (state machine safe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridPoint {
+    base: u8,
+    res: u8,
+    /// Normalised IJK coordinates (the least is 0): three axes 120° apart, so a hexagon has
+    /// many spellings, and normalising picks one. They grow by √7 a resolution, so within one
+    /// base cell they stay within a few million at resolution 15 (h3o keeps them in `i32` too).
+    ijk: [i32; 3],
+}
+
+/// The IJK offset of each resolution digit's child from the centre child (digit 0).
+const DIGIT_OFFSETS: [[i32; 3]; 7] = [
+    [0, 0, 0], // centre
+    [0, 0, 1], // K
+    [0, 1, 0], // J
+    [0, 1, 1], // JK
+    [1, 0, 0], // I
+    [1, 0, 1], // IK
+    [1, 1, 0], // IJ
+];
+
+/// The least coordinate subtracted from each, so that the least is 0.
+fn normalised([i, j, k]: [i32; 3]) -> [i32; 3] {
+    let least = i.min(j).min(k);
+    [i - least, j - least, k - least]
+}
+
+/// The coordinates, at the next finer resolution `res`, of the centre child of the hexagon at
+/// `ijk`: aperture 7, the grid turned about 19° one way for odd (class III) resolutions and
+/// the other way for even (class II) ones.
+fn centre_child([i, j, k]: [i32; 3], res: u8) -> [i32; 3] {
+    let child = if res % 2 == 1 {
+        [3 * i + j, 3 * j + k, i + 3 * k]
+    } else {
+        [3 * i + k, i + 3 * j, j + 3 * k]
+    };
+    normalised(child)
+}
+
+impl GridPoint {
+    /// The point of `cell`, or `None` on a pentagon base cell.
+    #[must_use]
+    pub fn of(cell: Cell) -> Option<Self> {
+        let index = cell.index();
+        let base = index.base_cell();
+        if base.is_pentagon() {
+            return None;
+        }
+        let bits = u64::from(index);
+        let res = cell.resolution();
+        let mut ijk = [0i32; 3];
+        for r in 1..=res {
+            ijk = centre_child(ijk, r);
+            // Digit `r` sits at bits 3 × (15 − r); a valid cell has 0..=6 there.
+            let digit = (bits >> (3 * u32::from(15 - r))) & 7;
+            let offset = DIGIT_OFFSETS.get(digit as usize)?;
+            ijk = normalised([ijk[0] + offset[0], ijk[1] + offset[1], ijk[2] + offset[2]]);
+        }
+        Some(GridPoint {
+            base: u8::from(base),
+            res,
+            ijk,
+        })
+    }
+
+    /// Grid steps to `other` ([`grid_distance`] of their cells) when both are on the same base
+    /// cell at the same resolution; `None` otherwise (ask [`grid_distance`]).
+    #[must_use]
+    pub fn steps(&self, other: &GridPoint) -> Option<u32> {
+        if self.base != other.base || self.res != other.res {
+            return None;
+        }
+        let [i, j, k] = normalised([
+            self.ijk[0] - other.ijk[0],
+            self.ijk[1] - other.ijk[1],
+            self.ijk[2] - other.ijk[2],
+        ]);
+        u32::try_from(i.max(j).max(k)).ok()
+    }
 }
 
 /// Approximate distance in metres between the centres of two cells `steps` grid steps apart at
@@ -55,9 +146,18 @@ pub fn grid_distance(a: Cell, b: Cell) -> Option<u32> {
 /// [`GeoError::InvalidResolution`] when `res > 15`.
 pub fn grid_distance_approx_m(steps: u32, res: u8) -> Result<u64, GeoError> {
     resolution(res)?;
-    let edge_mm = u128::from(AVG_EDGE_LENGTH_MM[usize::from(res)]);
+    let edge_mm = AVG_EDGE_LENGTH_MM[usize::from(res)];
+    // In u64 when it fits (short distances, the common case; the same result), as u128 division
+    // is a library call.
+    if let Some(nanometres) = u64::from(steps)
+        .checked_mul(edge_mm)
+        .and_then(|n| n.checked_mul(SQRT3_MICROS))
+        .and_then(|n| n.checked_add(500_000_000))
+    {
+        return Ok(nanometres / 1_000_000_000);
+    }
     // At most 2^32 × 1.3e9 × 1.8e6 ≈ 1e25 < 2^128; the quotient is < 1e16 m, within u64.
-    let nanometres = u128::from(steps) * edge_mm * SQRT3_MICROS;
+    let nanometres = u128::from(steps) * u128::from(edge_mm) * u128::from(SQRT3_MICROS);
     let metres = (nanometres + 500_000_000) / 1_000_000_000;
     Ok(u64::try_from(metres).expect("invariant: at most about 1e16 metres fits in u64"))
 }
@@ -158,7 +258,57 @@ mod tests {
         }
     }
 
+    /// The raw index of the cell of base cell `base` with resolution digits `digits` (its
+    /// resolution is their count); it may be invalid on a pentagon base cell.
+    fn cell_bits(base: u8, digits: &[u8]) -> u64 {
+        let res = digits.len() as u64;
+        let mut bits: u64 = (1 << 59) | (res << 52) | (u64::from(base) << 45);
+        for i in 1..=15u64 {
+            let digit = digits.get((i - 1) as usize).map_or(7, |&d| u64::from(d));
+            bits |= digit << ((15 - i) * 3);
+        }
+        bits
+    }
+
+    #[test]
+    fn pentagon_base_cells_have_no_grid_point() {
+        let cell = |base, digits: &[u8]| Cell::try_from(cell_bits(base, digits)).unwrap();
+        assert_eq!(GridPoint::of(cell(4, &[2, 2, 3])), None); // base cell 4 is a pentagon
+        let point = GridPoint::of(cell(20, &[1, 2, 3])).unwrap();
+        assert_eq!(point.steps(&point), Some(0));
+        // Another resolution or base cell: not measured here.
+        let finer = GridPoint::of(cell(20, &[1, 2, 3, 0])).unwrap();
+        assert_eq!(point.steps(&finer), None);
+        let elsewhere = GridPoint::of(cell(21, &[1, 2, 3])).unwrap();
+        assert_eq!(point.steps(&elsewhere), None);
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn grid_point_steps_equal_h3o_grid_distance(
+            base in 0u8..122,
+            digits_a in proptest::collection::vec(0u8..7, 0..=15usize),
+            tail in proptest::collection::vec(0u8..7, 0..=15usize),
+            shared in 0usize..=15,
+        ) {
+            // `b` shares `a`'s first `shared` digits, so pairs come near and far.
+            let mut digits_b: Vec<u8> = digits_a.iter().take(shared).copied().collect();
+            digits_b.extend(tail.iter().copied());
+            digits_b.resize(digits_a.len(), 0);
+            let (Ok(a), Ok(b)) = (
+                Cell::try_from(cell_bits(base, &digits_a)),
+                Cell::try_from(cell_bits(base, &digits_b)),
+            ) else {
+                return Ok(()); // a deleted pentagon sector
+            };
+            match (GridPoint::of(a), GridPoint::of(b)) {
+                (Some(pa), Some(pb)) => prop_assert_eq!(pa.steps(&pb), grid_distance(a, b)),
+                (None, None) => prop_assert!(a.index().base_cell().is_pentagon()),
+                other => prop_assert!(false, "one point only: {:?}", other),
+            }
+        }
+
         #[test]
         fn grid_distance_never_panics_and_is_zero_only_for_the_same_cell(
             lat_a in -90.0..=90.0f64, lon_a in -180.0..=180.0f64,

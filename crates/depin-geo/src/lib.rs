@@ -15,7 +15,7 @@
 //! - [`Cell`]: `try_from(u64)`, [`Cell::parse`], `Display`, borsh, serde,
 //!   [`Cell::to_be_bytes`], [`Cell::from_be_bytes`], [`Cell::resolution`], [`Cell::parent`],
 //!   [`Cell::is_within`], [`Cell::descendant_range`];
-//! - [`grid_distance`], [`grid_distance_approx_m`], [`AVG_EDGE_LENGTH_MM`];
+//! - [`grid_distance`], [`GridPoint`], [`grid_distance_approx_m`], [`AVG_EDGE_LENGTH_MM`];
 //! - [`Location::parse`] given a cell.
 //!
 //! **Edge only** (floating point; CLI, API and query planning, never the state machine):
@@ -52,6 +52,6 @@ mod latlon;
 
 pub use cell::{Cell, MAX_RESOLUTION};
 pub use cover::{MAX_COVER_CELLS, cells_within};
-pub use distance::{AVG_EDGE_LENGTH_MM, grid_distance, grid_distance_approx_m};
+pub use distance::{AVG_EDGE_LENGTH_MM, GridPoint, grid_distance, grid_distance_approx_m};
 pub use error::GeoError;
 pub use latlon::{LatLon, Location, haversine_km};
