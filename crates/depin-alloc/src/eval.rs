@@ -200,8 +200,11 @@ impl ClassIndex {
 pub(crate) struct Walk {
     /// The assets in (score, id, index) order, as positions in [`Index::hot`] (ascending).
     pub order: Vec<u32>,
-    /// `cum_slots[i]`: mean replicas that fit on `order[..i]` (the contention frontier).
-    pub cum_slots: Vec<u64>,
+    /// `cum_slots[i]`: mean replicas that fit on `order[..i]` (the contention frontier), as far
+    /// as [`Walk::frontier`] has needed it: demand rarely reaches past the cheapest few percent.
+    cum_slots: Vec<u64>,
+    /// The replica the slots are counted for (the class's mean).
+    per: crate::Units,
     /// Replicas claimed by earlier walks of this list (their start moves past the cheapest).
     pub claimed: u64,
     /// Whether every asset of `order` is known to be inside the workload's regions.
@@ -210,19 +213,32 @@ pub(crate) struct Walk {
 
 impl Walk {
     /// The walk over `order` (positions in `hot`, in score order) for replicas like `per`.
-    pub(crate) fn new(hot: &[Hot], order: Vec<u32>, per: &crate::Units, in_region: bool) -> Self {
-        let n = order.len();
-        let mut cum_slots = vec![0u64; n + 1];
-        for k in 0..n {
-            let a = &hot[order[k] as usize].a;
-            cum_slots[k + 1] = cum_slots[k].saturating_add(slots(&a.free, per, 1 << 20));
-        }
+    pub(crate) fn new(order: Vec<u32>, per: &crate::Units, in_region: bool) -> Self {
         Walk {
             order,
-            cum_slots,
+            cum_slots: vec![0],
+            per: *per,
             claimed: 0,
             in_region,
         }
+    }
+
+    /// The first position whose prefix `order[..=position]` holds at least `demand` replicas
+    /// like `per`, less one (0 at the least; the length when the whole walk holds less).
+    pub(crate) fn frontier(&mut self, hot: &[Hot], demand: u64) -> usize {
+        while self.cum_slots.last().is_some_and(|&s| s < demand)
+            && self.cum_slots.len() <= self.order.len()
+        {
+            let k = self.cum_slots.len() - 1;
+            let a = &hot[self.order[k] as usize].a;
+            let next = self.cum_slots[k].saturating_add(slots(&a.free, &self.per, 1 << 20));
+            self.cum_slots.push(next);
+        }
+        // The prefix sums are non-decreasing, and computed up to the first at least `demand`
+        // (or to the end): the same answer as over the whole array.
+        self.cum_slots
+            .partition_point(|&s| s < demand)
+            .saturating_sub(1)
     }
 }
 

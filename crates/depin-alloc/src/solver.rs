@@ -163,10 +163,7 @@ impl<'p> Prep<'p> {
             let walk = &mut self.walks[id as usize];
             // Start where about half of the earlier demand on this list would have filled the
             // cheapest assets.
-            let from = walk
-                .cum_slots
-                .partition_point(|&s| s < walk.claimed / 2)
-                .saturating_sub(1);
+            let from = walk.frontier(&idx.hot, walk.claimed / 2);
             let mut pos = from;
             let mut scanned = 0;
             while pos < walk.order.len() {
@@ -296,7 +293,7 @@ fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
     let ci = &idx.classes[&v.w.class];
     if v.w.regions.is_empty() {
         let all = ci.offset..ci.offset + index_u32(ci.by_score.len());
-        return Walk::new(&idx.hot, all.collect(), &ci.mean_per, false);
+        return Walk::new(all.collect(), &ci.mean_per, false);
     }
     let mut order: Vec<u32> = idx
         .base_set(v)
@@ -304,7 +301,7 @@ fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
         .map(|ai| idx.pos[ai as usize])
         .collect();
     order.sort_unstable();
-    Walk::new(&idx.hot, order, &ci.mean_per, true)
+    Walk::new(order, &ci.mean_per, true)
 }
 
 /// Candidates by cost, then asset id, then index.
