@@ -295,12 +295,14 @@ fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
         let all = ci.offset..ci.offset + index_u32(ci.by_score.len());
         return Walk::new(all.collect(), &ci.mean_per, false);
     }
-    let mut order: Vec<u32> = idx
-        .base_set(v)
-        .into_iter()
-        .map(|ai| idx.pos[ai as usize])
-        .collect();
+    // The positions of the region runs' assets, sorted once (deduplicated: regions may
+    // overlap); the same set as `base_set`, without ordering it by index first.
+    let mut order: Vec<u32> = Vec::new();
+    for run in ci.region_runs(&v.regions) {
+        order.extend(ci.by_cell[run].iter().map(|&ai| idx.pos[ai as usize]));
+    }
     order.sort_unstable();
+    order.dedup();
     Walk::new(order, &ci.mean_per, true)
 }
 
