@@ -984,6 +984,9 @@ struct Board {
     windows: Vec<Window>,
     /// Per workload: the signature of the assets its candidates name (see [`name_bits`]).
     signatures: Vec<u128>,
+    /// Whether every replica is of at most [`CAP`] units in every dimension, so that the
+    /// capped room test of [`Board::refresh`] is exact (else it takes the full test).
+    capped_exact: bool,
 }
 
 /// The workloads an ejection on one asset tries (the first `EJECT_TRIES + 1` distinct ones in
@@ -1071,6 +1074,11 @@ impl Board {
                 let naming = Naming {
                     cand: index_u32(j),
                     workload: index_u32(wi),
+                    per: capped(&p.workloads[wi].per_replica),
+                    room: fits(
+                        &a.residual[prep.cands[j].asset as usize],
+                        &p.workloads[wi].per_replica,
+                    ),
                 };
                 (prep.cands[j].asset as usize, naming)
             })
@@ -1117,6 +1125,10 @@ impl Board {
             cand_cost,
             naming_start,
             windows: Vec::new(), // below
+            capped_exact: p
+                .workloads
+                .iter()
+                .all(|w| w.per_replica.iter().all(|&units| units <= CAP)),
             signatures: (0..prep.views.len())
                 .map(|wi| {
                     prep.list(wi)
@@ -1210,17 +1222,27 @@ impl Board {
             .is_ok()
     }
 
-    /// Recompute the room of every candidate naming asset `ai` (its residual changed).
+    /// Recompute the room of every candidate naming asset `ai` (its residual changed). The
+    /// naming entries carry what the test reads (the capped replica and the flag), so the
+    /// many that do not change are read in sequence; few do (6 % at 100k × 100k).
     fn refresh(&mut self, a: &Assign, ai: u32) {
         let ai = ai as usize;
         let free = &a.residual[ai];
+        let free_capped = capped(free);
         for k in self.naming_start[ai]..self.naming_start[ai + 1] {
             let Naming {
                 cand: j,
                 workload: wi,
+                per,
+                room: had_room,
             } = self.naming[k];
-            let room = fits(free, &self.per[wi as usize]);
-            if room != self.room[j as usize] {
+            let room = if self.capped_exact {
+                holds(free_capped, per)
+            } else {
+                fits(free, &self.per[wi as usize])
+            };
+            if room != had_room {
+                self.naming[k].room = room;
                 self.room[j as usize] = room;
                 self.recompute_cheapest(a, wi as usize);
             }
@@ -1284,6 +1306,10 @@ struct Naming {
     /// Its index in [`Prep::cands`].
     cand: u32,
     workload: u32,
+    /// The workload's replica, capped (see [`Capped`]).
+    per: Capped,
+    /// A copy of the candidate's [`Board::room`] flag.
+    room: bool,
 }
 
 /// Where a workload's candidates are in [`Prep::cands`], and the cost of the cheapest with room
