@@ -103,6 +103,25 @@ proptest! {
         }
     }
 
+    /// Replicas above the solver's one-byte capacity cap (127 units in a dimension) take its
+    /// full room tests: every unit and capacity times 7 (up to 700 units a replica).
+    #[test]
+    fn large_replicas_pass_the_validator(
+        seed in any::<u64>(), assets in 1usize..80, workloads in 0usize..80,
+        unit in prop::sample::select(vec![20u64, 60, 150]),
+    ) {
+        let mut p = problem(&spec(seed, assets, workloads, unit, 2, 2));
+        for w in &mut p.workloads {
+            w.per_replica = w.per_replica.map(|units| units * 7);
+        }
+        for a in &mut p.assets {
+            a.free = a.free.map(|units| units * 7);
+        }
+        let s = solve(&p);
+        prop_assert_eq!(check(&p, &s), Ok(()), "seed {}", seed);
+        independent_checks(&p, &s);
+    }
+
     #[test]
     fn solve_is_deterministic_and_ignores_the_order_of_sets(
         seed in any::<u64>(), assets in 1usize..60, workloads in 0usize..60,
