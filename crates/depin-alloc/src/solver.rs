@@ -980,8 +980,12 @@ struct Board {
     /// Per candidate: its cost (a dense copy of [`Cand::cost`], read when the room changes).
     cand_cost: Vec<u64>,
     naming_start: Vec<usize>,
-    /// Per asset: a summary of the occupants an ejection there tries, current on every move.
+    /// A summary of the occupants an ejection on an asset tries, current on every move, for
+    /// the assets that have had occupants (`windows[0]`, never written, is the empty window of
+    /// every other asset): most assets never do, and a window is large.
     windows: Vec<Window>,
+    /// Per asset: where its window is in `windows` (0: the empty one).
+    window_at: Vec<u32>,
     /// Per workload: the signature of the assets its candidates name (see [`name_bits`]).
     signatures: Vec<u128>,
     /// Whether every replica is of at most [`CAP`] units in every dimension, so that the
@@ -1069,20 +1073,6 @@ impl Board {
             (0..prep.views.len())
                 .flat_map(|wi| (prep.start[wi]..prep.start[wi + 1]).map(move |j| (wi, j)))
         };
-        let (naming, naming_start) = group_by(p.assets.len(), || {
-            workload_cands().map(|(wi, j)| {
-                let naming = Naming {
-                    cand: index_u32(j),
-                    workload: index_u32(wi),
-                    per: capped(&p.workloads[wi].per_replica),
-                    room: fits(
-                        &a.residual[prep.cands[j].asset as usize],
-                        &p.workloads[wi].per_replica,
-                    ),
-                };
-                (prep.cands[j].asset as usize, naming)
-            })
-        });
         let cand_cost: Vec<u64> = prep.cands.iter().map(|c| c.cost).collect();
         let room: Vec<bool> = workload_cands()
             .map(|(wi, j)| {
@@ -1092,6 +1082,24 @@ impl Board {
                 )
             })
             .collect();
+        // Grouped by asset with the indexes only (the grouping reads its items twice), then
+        // completed in one pass.
+        let (mut naming, naming_start) = group_by(p.assets.len(), || {
+            workload_cands().map(|(wi, j)| {
+                let naming = Naming {
+                    cand: index_u32(j),
+                    workload: index_u32(wi),
+                    per: 0,
+                    room: false,
+                };
+                (prep.cands[j].asset as usize, naming)
+            })
+        });
+        let capped_per: Vec<Capped> = p.workloads.iter().map(|w| capped(&w.per_replica)).collect();
+        for n in &mut naming {
+            n.per = capped_per[n.workload as usize];
+            n.room = room[n.cand as usize];
+        }
         let alternatives: Vec<Alternatives> = (0..prep.views.len())
             .map(|wi| {
                 let (first, end) = (prep.start[wi], prep.start[wi + 1]);
@@ -1125,6 +1133,7 @@ impl Board {
             cand_cost,
             naming_start,
             windows: Vec::new(), // below
+            window_at: vec![0; p.assets.len()],
             capped_exact: p
                 .workloads
                 .iter()
@@ -1137,12 +1146,32 @@ impl Board {
                 })
                 .collect(),
         };
-        board.windows = board
-            .on_asset
-            .iter()
-            .map(|list| Window::of(list, &board.signatures, &board.alternatives))
-            .collect();
+        board.windows = vec![Window::of(&[], &board.signatures, &board.alternatives)];
+        for (ai, list) in board.on_asset.iter().enumerate() {
+            if !list.is_empty() {
+                board.window_at[ai] = index_u32(board.windows.len());
+                let window = Window::of(list, &board.signatures, &board.alternatives);
+                board.windows.push(window);
+            }
+        }
         board
+    }
+
+    /// Asset `ai`'s window.
+    fn window(&self, ai: usize) -> &Window {
+        &self.windows[self.window_at[ai] as usize]
+    }
+
+    /// Recompute asset `ai`'s window from its occupant list (giving it its own window if it
+    /// had the empty one).
+    fn rebuild_window(&mut self, ai: usize) {
+        let window = Window::of(&self.on_asset[ai], &self.signatures, &self.alternatives);
+        if self.window_at[ai] == 0 {
+            self.window_at[ai] = index_u32(self.windows.len());
+            self.windows.push(window);
+        } else {
+            self.windows[self.window_at[ai] as usize] = window;
+        }
     }
 
     /// Recompute workload `wi`'s cheapest candidate with room, here and in the windows of its
@@ -1156,7 +1185,9 @@ impl Board {
         }
         self.alternatives[wi].cheapest_room = cheapest;
         for &(b, _) in &a.chosen[wi] {
-            self.windows[b as usize].set_cheapest_room(index_u32(wi), cheapest);
+            // `b` holds one of `wi`'s replicas, so it has its own window.
+            let at = self.window_at[b as usize] as usize;
+            self.windows[at].set_cheapest_room(index_u32(wi), cheapest);
         }
     }
 
@@ -1173,7 +1204,7 @@ impl Board {
         room_from: &Units,
         residual_b: &Units,
     ) -> bool {
-        let window = &self.windows[b];
+        let window = self.window(b);
         let bits = name_bits(from);
         let len = usize::from(window.len);
         if window.least_slack >= gain && (0..len).all(|i| window.names[i] & bits != bits) {
@@ -1206,7 +1237,7 @@ impl Board {
                 break;
             }
             if !self.room[j] {
-                read ^= self.windows[c.asset as usize].least_slack;
+                read ^= self.window(c.asset as usize).least_slack;
             }
         }
         // Keep the reads: the compiler would drop loads whose values go unused.
@@ -1276,7 +1307,7 @@ impl Board {
             .expect("invariant: a placed replica is listed on its asset");
         list.remove(pos);
         self.max_per[from as usize] = largest_per(list);
-        self.windows[from as usize] = Window::of(list, &self.signatures, &self.alternatives);
+        self.rebuild_window(from as usize);
         let list = &mut self.on_asset[to.asset as usize];
         let occupant = Occupant {
             workload: w32,
@@ -1286,7 +1317,7 @@ impl Board {
         };
         list.insert(list.partition_point(|o| key(o) < (w32, r32)), occupant);
         self.max_per[to.asset as usize] = largest_per(list);
-        self.windows[to.asset as usize] = Window::of(list, &self.signatures, &self.alternatives);
+        self.rebuild_window(to.asset as usize);
     }
 }
 
@@ -1431,7 +1462,7 @@ fn eject(
             break;
         }
         tried += 1;
-        let cheapest_room = board.windows[b].cheapest_room[slot - 1];
+        let cheapest_room = board.window(b).cheapest_room[slot - 1];
         let mut room_b = residual_b;
         for d in 0..DIMS {
             room_b[d] += per2[d];
