@@ -670,6 +670,12 @@ fn capped(units: &Units) -> Capped {
     out
 }
 
+/// Whether a replica of `per` is at most [`CAP`] units in every dimension, so that [`holds`]
+/// decides exactly whether capacity holds it.
+fn capped_is_exact(per: &Units) -> bool {
+    per.iter().all(|&units| units <= CAP)
+}
+
 /// Whether `free` is at least `per` in every dimension: each byte of `(free | top bits) − per`
 /// keeps its top bit exactly when that byte of `free` is at least `per`'s (the bytes are below
 /// 128, so no borrow crosses into the next byte).
@@ -704,7 +710,7 @@ fn fallback_candidates(
     let room_in_walk = &walk_room[id as usize];
     let per = &w.per_replica;
     let per_capped = capped(per);
-    let capped_exact = per.iter().all(|&units| units <= CAP);
+    let capped_exact = capped_is_exact(per);
     'scan: for run in [from..walk.order.len(), 0..from] {
         for k in run {
             // Every dimension tested in one word: most tests fail, unpredictably.
@@ -1137,7 +1143,7 @@ impl Board {
             capped_exact: p
                 .workloads
                 .iter()
-                .all(|w| w.per_replica.iter().all(|&units| units <= CAP)),
+                .all(|w| capped_is_exact(&w.per_replica)),
             signatures: (0..prep.views.len())
                 .map(|wi| {
                     prep.list(wi)
