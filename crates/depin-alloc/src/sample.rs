@@ -77,18 +77,9 @@ impl SplitMix64 {
     }
 }
 
-/// The raw H3 index of the cell with base cell `base` and resolution digits `digits`
-/// (each 0..=6; the resolution is their count).
-#[must_use]
-pub fn cell_of(base: u8, digits: &[u8]) -> u64 {
-    let res = digits.len() as u64;
-    let mut bits: u64 = (1 << 59) | (res << 52) | (u64::from(base) << 45);
-    for i in 1..=15u64 {
-        let digit = digits.get((i - 1) as usize).map_or(7, |&d| u64::from(d));
-        bits |= digit << ((15 - i) * 3);
-    }
-    bits
-}
+/// The raw H3 index of the cell with base cell `base` and resolution digits `digits` (each
+/// 0..=6; the resolution is their count).
+pub use depin_geo::raw_cell_index as cell_of;
 
 /// Digits of metro `m` down to [`METRO_RES`] (fixed, so metros are stable across seeds).
 fn metro_digits(m: u8) -> [u8; METRO_RES as usize] {

@@ -47,6 +47,25 @@ pub(crate) fn resolution(res: u8) -> Result<Resolution, GeoError> {
     Resolution::try_from(res).map_err(|_| GeoError::InvalidResolution { res })
 }
 
+/// The raw H3 index of the cell of base cell `base_cell` whose resolution digits are `digits`
+/// (each 0..=6; the resolution is their count, at most 15): for building cells in tests and
+/// generators. It is not checked: [`Cell::try_from`] refuses, for example, a deleted pentagon
+/// sector.
+#[must_use]
+pub fn raw_cell_index(base_cell: u8, digits: &[u8]) -> u64 {
+    let digits = &digits[..digits.len().min(usize::from(MAX_RESOLUTION))];
+    // Mode 1 (a cell) at bit 59, the resolution, the 7-bit base cell at bit 45, then one digit
+    // per resolution, 7 where unused.
+    let mut bits: u64 = (1 << 59)
+        | ((digits.len() as u64) << RESOLUTION_OFFSET)
+        | (u64::from(base_cell & 0x7f) << 45);
+    for r in 1..=MAX_RESOLUTION {
+        let digit = digits.get(usize::from(r) - 1).map_or(7, |&d| u64::from(d & 7));
+        bits |= digit << (u32::from(MAX_RESOLUTION - r) * DIGIT_BITS);
+    }
+    bits
+}
+
 /// A valid H3 cell index (mode 1, any resolution 0..=15).
 ///
 /// Invariant: the wrapped index always passes h3o's validation, so every way in

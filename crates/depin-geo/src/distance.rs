@@ -170,7 +170,7 @@ mod tests {
     )]
 
     use super::*;
-    use crate::{LatLon, MAX_RESOLUTION};
+    use crate::{LatLon, MAX_RESOLUTION, raw_cell_index};
     use proptest::prelude::*;
 
     #[test]
@@ -258,21 +258,9 @@ mod tests {
         }
     }
 
-    /// The raw index of the cell of base cell `base` with resolution digits `digits` (its
-    /// resolution is their count); it may be invalid on a pentagon base cell.
-    fn cell_bits(base: u8, digits: &[u8]) -> u64 {
-        let res = digits.len() as u64;
-        let mut bits: u64 = (1 << 59) | (res << 52) | (u64::from(base) << 45);
-        for i in 1..=15u64 {
-            let digit = digits.get((i - 1) as usize).map_or(7, |&d| u64::from(d));
-            bits |= digit << ((15 - i) * 3);
-        }
-        bits
-    }
-
     #[test]
     fn pentagon_base_cells_have_no_grid_point() {
-        let cell = |base, digits: &[u8]| Cell::try_from(cell_bits(base, digits)).unwrap();
+        let cell = |base, digits: &[u8]| Cell::try_from(raw_cell_index(base, digits)).unwrap();
         assert_eq!(GridPoint::of(cell(4, &[2, 2, 3])), None); // base cell 4 is a pentagon
         let point = GridPoint::of(cell(20, &[1, 2, 3])).unwrap();
         assert_eq!(point.steps(&point), Some(0));
@@ -297,8 +285,8 @@ mod tests {
             digits_b.extend(tail.iter().copied());
             digits_b.resize(digits_a.len(), 0);
             let (Ok(a), Ok(b)) = (
-                Cell::try_from(cell_bits(base, &digits_a)),
-                Cell::try_from(cell_bits(base, &digits_b)),
+                Cell::try_from(raw_cell_index(base, &digits_a)),
+                Cell::try_from(raw_cell_index(base, &digits_b)),
             ) else {
                 return Ok(()); // a deleted pentagon sector
             };

@@ -50,7 +50,7 @@ mod distance;
 mod error;
 mod latlon;
 
-pub use cell::{Cell, MAX_RESOLUTION};
+pub use cell::{Cell, MAX_RESOLUTION, raw_cell_index};
 pub use cover::{MAX_COVER_CELLS, cells_within};
 pub use distance::{AVG_EDGE_LENGTH_MM, GridPoint, grid_distance, grid_distance_approx_m};
 pub use error::GeoError;
