@@ -60,6 +60,7 @@
 mod check;
 mod eval;
 mod exact;
+mod relaxed;
 pub mod sample;
 mod select;
 mod solver;
@@ -67,6 +68,7 @@ mod solver;
 pub use check::check;
 pub use eval::judge;
 pub use exact::{Exact, optimum};
+pub use relaxed::relaxed_bound;
 pub use solver::{greedy, lower_bound, solve};
 
 /// Resource dimensions; their meaning (CPU, memory, bandwidth, storage, …) is set per asset

@@ -8,7 +8,7 @@
 )]
 
 use depin_alloc::sample::{SampleSpec, problem};
-use depin_alloc::{Exact, Problem, greedy, lower_bound, optimum, solve};
+use depin_alloc::{Exact, Problem, greedy, lower_bound, optimum, relaxed_bound, solve};
 
 /// The least cost of placing every replica of every workload, if possible.
 fn exact(p: &Problem) -> Option<u128> {
@@ -41,6 +41,8 @@ fn solve_is_near_the_exact_optimum_and_the_bound_below_it() {
         let Some(opt) = exact(&p) else { continue };
         let lb = lower_bound(&p).expect("a feasible instance has a bound");
         assert!(lb <= opt, "seed {seed}: bound {lb} > optimum {opt}");
+        let rb = relaxed_bound(&p).expect("a feasible instance has a relaxed bound");
+        assert!(rb <= opt, "seed {seed}: relaxed bound {rb} > optimum {opt}");
         let s = solve(&p);
         if !s.unplaced.is_empty() {
             missed += 1; // the heuristic left a workload out although all fit

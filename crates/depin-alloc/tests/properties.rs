@@ -6,7 +6,7 @@
 )]
 
 use depin_alloc::sample::{SampleSpec, problem};
-use depin_alloc::{DIMS, Problem, Solution, check, greedy, lower_bound, solve};
+use depin_alloc::{DIMS, Problem, Solution, check, greedy, lower_bound, relaxed_bound, solve};
 use proptest::prelude::*;
 
 fn spec(
@@ -147,6 +147,15 @@ proptest! {
         let p = problem(&spec(seed, assets, workloads, unit, 1, 1));
         let s = solve(&p);
         let g = greedy(&p);
+        // The relaxed bound (each workload alone, capacity relaxed) holds whenever a solution
+        // places everything.
+        let relaxed = relaxed_bound(&p);
+        for (name, sol) in [("solve", &s), ("greedy", &g)] {
+            if sol.unplaced.is_empty() {
+                let rb = relaxed.expect("a complete solution means enough feasible assets");
+                prop_assert!(rb <= sol.total_cost, "seed {}: relaxed {} > {} {}", seed, rb, name, sol.total_cost);
+            }
+        }
         if let Some(lb) = lower_bound(&p) {
             if s.unplaced.is_empty() {
                 prop_assert!(lb <= s.total_cost, "seed {}: bound {} > solve {}", seed, lb, s.total_cost);

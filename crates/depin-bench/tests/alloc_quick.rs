@@ -21,6 +21,7 @@ const EXPECTED: &[Expected] = &[
     ("instances_optimum_gave_up", "instances", None),
     ("lower_bound_vs_optimum_small", "ratio", None),
     ("cost_vs_lower_bound", "ratio", None),
+    ("cost_vs_relaxed_bound", "ratio", None),
     ("cost_vs_lower_bound_small", "ratio", None),
     ("greedy_cost_vs_lower_bound_small", "ratio", None),
     ("workloads", "workloads", None),
@@ -53,6 +54,7 @@ fn quick_alloc_suite_reports_every_result_in_the_design_shape() {
     assert_eq!(value("workloads"), 2_000.0);
     assert!(value("placed_fraction") > 0.5 && value("placed_fraction") <= 1.0);
     assert!(value("cost_vs_lower_bound") >= 1.0, "a bound is below the cost");
+    assert!(value("cost_vs_relaxed_bound") >= 1.0, "a bound is below the cost");
     assert!(value("cost_vs_lower_bound_small") >= 1.0);
     assert!(value("cost_vs_optimum_small") >= 1.0, "nothing beats the optimum");
     assert!(value("lower_bound_vs_optimum_small") <= 1.0, "a bound is below the optimum");
