@@ -12,6 +12,11 @@ use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplace
 
 /// Fewest candidates kept per workload (more for many replicas: `3 × replicas`).
 const K_MIN: usize = 8;
+/// Assets with room a fallback scan judges at least before it picks (when its walk has them).
+/// The scan reads the walk in class-mean price order, so the workload's own cheapest assets
+/// lie scattered along it: at 100k × 100k, 8 gave a total cost of 545 M, 16 gave 356 M, 32
+/// gives 253 M (BENCHMARKS.md), for ≈ 0.25 s more.
+const FALLBACK_MIN: usize = 32;
 /// A workload whose class-and-region set has at most this many assets has every one of them
 /// judged; larger sets are walked in price-score order from the contention frontier.
 const FULL_SCAN_MAX: usize = 256;
@@ -685,7 +690,8 @@ fn holds(free: Capped, per: Capped) -> bool {
 
 /// Feasible assets of workload `wi` with room left in `residual` (per asset index;
 /// `walk_room`: the same capped, per walk, in walk order), sorted: all of them when its set
-/// was judged in full, else its walk from the start until more than enough are found.
+/// was judged in full, else those its walk gives from its stretch's start on (then before
+/// it) until at least [`FALLBACK_MIN`] with more anti-affinity groups than replicas.
 fn fallback_candidates(
     prep: &Prep<'_>,
     wi: usize,
@@ -701,7 +707,7 @@ fn fallback_candidates(
     let walk = &prep.walks[id as usize];
     let from = from as usize;
     let need = usize::from(w.replicas);
-    let enough = K_MIN.max(2 * need);
+    let enough = FALLBACK_MIN.max(2 * need);
     let mut out = Vec::new();
     // From the workload's frontier on (the cheaper assets before it are mostly full), then the
     // ones before it.
