@@ -13,8 +13,8 @@ use crate::Problem;
 ///
 /// Unlike [`crate::lower_bound`], it judges every (workload, asset) pair of a class and region,
 /// so it costs about a full scan per workload; it is a yardstick for benchmarks, not part of
-/// [`crate::solve`]. With ample capacity it is close to the optimum; under contention it is
-/// loose.
+/// [`crate::solve`]. It ignores what workloads take from each other, so it is loose under
+/// contention; where capacity is ample it is the tightest bound this crate computes at scale.
 #[must_use]
 pub fn relaxed_bound(p: &Problem) -> Option<u128> {
     let idx = Index::new(p);

@@ -105,10 +105,7 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 /// The problem restricted to the workloads `s` placed in full (placed-elsewhere replicas of
 /// the others are irrelevant to a bound on these).
 fn placed_subproblem(p: &Problem, s: &Solution) -> Problem {
-    let mut short = vec![false; p.workloads.len()];
-    for u in &s.unplaced {
-        short[u.workload as usize] = true;
-    }
+    let short = short_workloads(p, s);
     Problem {
         assets: p.assets.clone(),
         workloads: p.workloads.iter().zip(&short).filter(|(_, s)| !**s).map(|(w, _)| w.clone()).collect(),
@@ -116,7 +113,15 @@ fn placed_subproblem(p: &Problem, s: &Solution) -> Problem {
     }
 }
 
-/// Replicas asked in `p`.
+/// Per workload of `p`: whether `s` left it short of its replicas.
+fn short_workloads(p: &Problem, s: &Solution) -> Vec<bool> {
+    let mut short = vec![false; p.workloads.len()];
+    for u in &s.unplaced {
+        short[u.workload as usize] = true;
+    }
+    short
+}
+
 /// `solve` against the exact optimum on the [`EXACT_SHAPES`].
 #[derive(Default)]
 struct VsOptimum {
@@ -164,6 +169,7 @@ fn vs_optimum(quick: bool) -> Result<VsOptimum, BenchError> {
     Ok(out)
 }
 
+/// Replicas asked in `p`.
 fn replicas(p: &Problem) -> u64 {
     p.workloads.iter().map(|w| u64::from(w.replicas)).sum()
 }
@@ -198,11 +204,11 @@ pub fn alloc(opts: &AllocBenchOptions) -> Result<BenchReport, BenchError> {
     let bound = lower_bound(&sub);
     // Full size: solve's cost on the workloads it placed in full against the relaxed bound of
     // the same workloads (each alone, capacity relaxed: a full scan per workload).
-    let in_sub: std::collections::BTreeSet<u64> = sub.workloads.iter().map(|w| w.id).collect();
+    let short = short_workloads(&p, &s);
     let sub_cost: u128 = s
         .placements
         .iter()
-        .filter(|pl| in_sub.contains(&p.workloads[pl.workload as usize].id))
+        .filter(|pl| !short[pl.workload as usize])
         .map(|pl| u128::from(pl.terms.total()))
         .sum();
     let relaxed = relaxed_bound(&sub);
