@@ -174,6 +174,8 @@ pub(crate) struct ClassIndex {
     pub mean_per: crate::Units,
     /// Where the class's `by_score` run starts in [`Index::hot`].
     pub offset: u32,
+    /// The least price per dimension and missing uptime over the class (see [`floor_cost`]).
+    pub minima: Minima,
 }
 
 impl ClassIndex {
@@ -314,7 +316,9 @@ impl<'p> Index<'p> {
                 (score(a), a.id, i)
             });
             let offset = index_u32(hot.len());
+            let mut minima = [u64::MAX; DIMS + 1];
             for &i in &by_score {
+                include(&mut minima, &p.assets[i as usize]);
                 pos[i as usize] = index_u32(hot.len());
                 hot.push(Hot {
                     a: p.assets[i as usize],
@@ -332,6 +336,7 @@ impl<'p> Index<'p> {
                     by_score,
                     mean_per: per,
                     offset,
+                    minima,
                 },
             );
         }

@@ -1,27 +1,26 @@
 //! Optimize the placement: candidate pruning, Lagrangian relaxation of capacity, primal repair
 //! in workload order, local improvement; plus the greedy baseline and the lower bound.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::eval::{
-    Attrs, Index, Minima, Walk, WorkView, attrs, fits, floor_cost, include, index_u32, slots,
+    Attrs, Index, Walk, WorkView, attrs, fits, floor_cost, index_u32, slots,
 };
 use crate::select::{clashes, pick};
 use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplaced, Why};
 
 /// Fewest candidates kept per workload (more for many replicas: `3 × replicas`).
 const K_MIN: usize = 8;
-/// Assets with room a fallback scan judges at least before it picks (when its walk has them).
-/// The scan reads the walk in class-mean price order, so the workload's own cheapest assets
-/// lie scattered along it: at 100k × 100k, 8 gave a total cost of 545 M, 16 gave 356 M, 32
-/// gives 253 M (BENCHMARKS.md), for ≈ 0.25 s more.
-const FALLBACK_MIN: usize = 32;
+/// Feasible assets with room a walk search finds at least before it stops (when its walk has
+/// them), from which a workload keeps its candidates. The search reads the walk in
+/// class-mean price order, so the workload's own cheapest assets lie scattered along it: at
+/// 100k × 100k, 16 gave a total cost of 349 M, 32 gives 244 M and 64 gives 208 M for
+/// ≈ 0.4 s more (BENCHMARKS.md).
+const SEARCH_MIN: usize = 32;
 /// A workload whose class-and-region set has at most this many assets has every one of them
 /// judged; larger sets are walked in price-score order from the contention frontier.
 const FULL_SCAN_MAX: usize = 256;
-/// Assets a truncated walk judges at least, once it has enough candidates.
-const SCAN_MIN: usize = 64;
 /// Subgradient iterations (a fixed budget, so the run time is predictable).
 const ITERATIONS: u32 = 12;
 /// Fractional bits of the fixed-point multipliers λ.
@@ -65,10 +64,12 @@ struct Prep<'p> {
     floor: Vec<u64>,
     used: Vec<Vec<Attrs>>,
     /// Score-ordered walks, one per (class, regions) of a workload whose set is too large to
-    /// judge in full, in order of creation.
+    /// judge in full, in order of the workloads' first use.
     walks: Vec<Walk>,
-    /// Per workload: the stretch of its walk it judged (`None`: its whole set was judged).
-    walk_of: Vec<Option<Stretch>>,
+    /// Per workload: its walk (`None`: its whole set is judged).
+    walk_of: Vec<Option<u32>>,
+    /// Per workload with a walk: where its search started (its contention frontier).
+    walk_from: Vec<u32>,
     /// The places of each position of [`Index::hot`] in the walks, as (walk id, index in its
     /// order): those of position `at` are `in_walks[in_walks_start[at]..in_walks_start[at + 1]]`.
     in_walks: Vec<(u32, u32)>,
@@ -82,43 +83,29 @@ struct Prep<'p> {
 /// A walk's key: the class and the workload's valid region cells, sorted (empty: anywhere).
 type WalkKey = (u8, Vec<u64>);
 
-/// The positions `from..end` of walk `walk` (an index into [`Prep::walks`]) one workload judged.
-#[derive(Clone, Copy, Debug)]
-struct Stretch {
-    walk: u32,
-    from: u32,
-    end: u32,
-}
-
 impl<'p> Prep<'p> {
+    /// The problem decoded and its walks made; no candidates yet (see [`prepare`]).
     fn new(p: &'p Problem) -> Self {
         let idx = Index::new(p);
         let views: Vec<WorkView<'p>> = p.workloads.iter().map(WorkView::new).collect();
         let used = p.workloads.iter().map(|w| idx.placed_attrs(w)).collect();
-        let mut prep = Prep {
-            idx,
-            views: Vec::new(),
-            cands: Vec::new(),
-            start: vec![0],
-            floor: Vec::with_capacity(p.workloads.len()),
-            used,
-            walks: Vec::new(),
-            walk_of: Vec::with_capacity(p.workloads.len()),
-            in_walks: Vec::new(),
-            in_walks_start: Vec::new(),
-            evaluated: 0,
-            feasible: Vec::new(),
-        };
-        let mut walk_ids = BTreeMap::new();
-        for v in &views {
-            let floor = prep.candidates(v, &mut walk_ids);
-            prep.floor.push(floor);
-            prep.start.push(prep.cands.len());
-        }
-        prep.views = views;
-        prep.lower_floors_by_skipped();
-        let walks = &prep.walks;
-        let (in_walks, start) = group_by(prep.idx.hot.len(), || {
+        let mut walks = Vec::new();
+        let mut walk_ids: BTreeMap<WalkKey, u32> = BTreeMap::new();
+        let walk_of = views
+            .iter()
+            .map(|v| {
+                if v.w.replicas == 0 || base_len(&idx, v) <= FULL_SCAN_MAX {
+                    return None;
+                }
+                let next_id = index_u32(walks.len());
+                let id = *walk_ids.entry(walk_key(v)).or_insert(next_id);
+                if id == next_id {
+                    walks.push(new_walk(&idx, v));
+                }
+                Some(id)
+            })
+            .collect();
+        let (in_walks, in_walks_start) = group_by(idx.hot.len(), || {
             walks.iter().enumerate().flat_map(|(id, walk)| {
                 let id = index_u32(id);
                 walk.order
@@ -127,67 +114,74 @@ impl<'p> Prep<'p> {
                     .map(move |(k, &at)| (at as usize, (id, index_u32(k))))
             })
         });
-        prep.in_walks = in_walks;
-        prep.in_walks_start = start;
-        prep
+        Prep {
+            idx,
+            views,
+            cands: Vec::new(),
+            start: vec![0],
+            floor: Vec::with_capacity(p.workloads.len()),
+            used,
+            walks,
+            walk_of,
+            walk_from: vec![0; p.workloads.len()],
+            in_walks,
+            in_walks_start,
+            evaluated: 0,
+            feasible: Vec::new(),
+        }
     }
 
     fn list(&self, w: usize) -> &[Cand] {
         &self.cands[self.start[w]..self.start[w + 1]]
     }
 
-    /// Judge `v`'s assets and append its kept candidates; return its floor, not yet counting
-    /// the assets its walk skipped (see [`Prep::lower_floors_by_skipped`]). `walk_ids`: the
-    /// walks made so far, by key.
-    fn candidates(&mut self, v: &WorkView<'_>, walk_ids: &mut BTreeMap<WalkKey, u32>) -> u64 {
+    /// Judge workload `wi`'s assets and append its kept candidates and its floor. A workload
+    /// with a walk judges only assets with room for it in `placer` (the capacity the
+    /// workloads before it left), from its contention frontier on.
+    fn candidates(&mut self, wi: usize, placer: &Placer) {
+        let floor = self.candidates_and_floor(wi, placer);
+        self.floor.push(floor);
+        self.start.push(self.cands.len());
+    }
+
+    /// [`Prep::candidates`] without the bookkeeping: returns the floor.
+    fn candidates_and_floor(&mut self, wi: usize, placer: &Placer) -> u64 {
+        let idx = &self.idx;
+        let v = &self.views[wi];
         let w = v.w;
         let need = usize::from(w.replicas);
-        let idx = &self.idx;
-        if need == 0 || !idx.classes.contains_key(&w.class) {
-            self.walk_of.push(None);
+        let Some(ci) = idx.classes.get(&w.class).filter(|_| need > 0) else {
             return u64::MAX;
-        }
+        };
         let k = K_MIN.max(3 * need);
         let mut feasible = std::mem::take(&mut self.feasible);
         feasible.clear();
         let mut floor = u64::MAX;
-        if base_len(idx, v) <= FULL_SCAN_MAX {
-            for ai in idx.base_set(v) {
-                self.evaluated += 1;
-                if let Some(c) = cand(idx, v, idx.pos[ai as usize], false) {
-                    feasible.push(c);
+        match self.walk_of[wi] {
+            None => {
+                for ai in idx.base_set(v) {
+                    self.evaluated += 1;
+                    if let Some(c) = cand(idx, v, idx.pos[ai as usize], false) {
+                        feasible.push(c);
+                    }
                 }
             }
-            self.walk_of.push(None);
-        } else {
-            let next_id = index_u32(self.walks.len());
-            let id = *walk_ids.entry(walk_key(v)).or_insert(next_id);
-            if id == next_id {
-                self.walks.push(new_walk(idx, v));
+            Some(id) => {
+                // Every asset of the class not judged here (full, or not reached) costs at
+                // least the class's floor.
+                floor = floor_cost(&ci.minima, &w.per_replica, &idx.p.cost);
+                let walk = &mut self.walks[id as usize];
+                // Start where about half of the earlier demand on this walk would have filled
+                // its cheapest assets (those before are mostly full, or passed over).
+                let from = walk.frontier(&idx.hot, walk.claimed / 2);
+                walk.claimed = walk.claimed.saturating_add(need as u64);
+                self.walk_from[wi] = index_u32(from);
+                let enough = SEARCH_MIN.max(2 * k);
+                let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
+                let room = &placer.walk_room[id as usize];
+                let judged = scan_walk(idx, walk, from, room, &placer.residual, v, &mut feasible, stop);
+                self.evaluated += judged as u64;
             }
-            let walk = &mut self.walks[id as usize];
-            // Start where about half of the earlier demand on this list would have filled the
-            // cheapest assets.
-            let from = walk.frontier(&idx.hot, walk.claimed / 2);
-            let mut pos = from;
-            let mut scanned = 0;
-            while pos < walk.order.len() {
-                self.evaluated += 1;
-                if let Some(c) = cand(idx, v, walk.order[pos], walk.in_region) {
-                    feasible.push(c);
-                }
-                pos += 1;
-                scanned += 1;
-                if scanned >= SCAN_MIN && feasible.len() >= 2 * k && groups(w, &feasible) > need {
-                    break;
-                }
-            }
-            walk.claimed = walk.claimed.saturating_add(need as u64);
-            self.walk_of.push(Some(Stretch {
-                walk: id,
-                from: index_u32(from),
-                end: index_u32(pos),
-            }));
         }
         // The `keep` cheapest first, and the next at `keep` (no need to order the rest).
         let mut keep = k.min(feasible.len());
@@ -219,55 +213,17 @@ impl<'p> Prep<'p> {
     }
 }
 
-impl Prep<'_> {
-    /// Lower each walking workload's floor to the cheapest cost a replica could have on the
-    /// assets of its walk it did not judge, before its stretch and after it (per-dimension
-    /// minimum prices and missing uptime, distance counted as 0): one sweep each way per walk,
-    /// answering the workloads' positions in order.
-    fn lower_floors_by_skipped(&mut self) {
-        let p = self.idx.p;
-        // (walk, position, workload): the stretches' starts, ascending, and ends, descending.
-        let mut starts: Vec<(u32, u32, u32)> = Vec::new();
-        let mut ends: Vec<(u32, Reverse<u32>, u32)> = Vec::new();
-        for (wi, stretch) in self.walk_of.iter().enumerate() {
-            if let Some(Stretch { walk, from, end }) = *stretch {
-                starts.push((walk, from, index_u32(wi)));
-                ends.push((walk, Reverse(end), index_u32(wi)));
-            }
-        }
-        starts.sort_unstable();
-        ends.sort_unstable();
-        let hot = &self.idx.hot;
-        let mut lower = |wi: u32, f: &Minima| {
-            let per = &p.workloads[wi as usize].per_replica;
-            let floor = &mut self.floor[wi as usize];
-            *floor = (*floor).min(floor_cost(f, per, &p.cost));
-        };
-        let (mut swept, mut k, mut f): (u32, usize, Minima) = (u32::MAX, 0, [u64::MAX; DIMS + 1]);
-        for &(walk, from, wi) in &starts {
-            let order = &self.walks[walk as usize].order;
-            if walk != swept {
-                (swept, k, f) = (walk, 0, [u64::MAX; DIMS + 1]);
-            }
-            while k < from as usize {
-                include(&mut f, &hot[order[k] as usize].a);
-                k += 1;
-            }
-            lower(wi, &f);
-        }
-        swept = u32::MAX;
-        for &(walk, Reverse(end), wi) in &ends {
-            let order = &self.walks[walk as usize].order;
-            if walk != swept {
-                (swept, k, f) = (walk, order.len(), [u64::MAX; DIMS + 1]);
-            }
-            while k > end as usize {
-                k -= 1;
-                include(&mut f, &hot[order[k] as usize].a);
-            }
-            lower(wi, &f);
-        }
+/// The problem prepared, and the first assignment: the workloads in order, each judging its
+/// candidates against the capacity the ones before it left, then placed on the best of them
+/// (λ = 0: the greedy baseline).
+fn prepare(p: &Problem) -> (Prep<'_>, Assign) {
+    let mut prep = Prep::new(p);
+    let mut placer = Placer::new(&prep);
+    for wi in 0..prep.views.len() {
+        prep.candidates(wi, &placer);
+        placer.place(&prep, wi, None);
     }
+    (prep, placer.into_assign())
 }
 
 /// The candidate at position `at` of [`Index::hot`] for `v`, if feasible (`in_region`: known
@@ -688,53 +644,62 @@ fn holds(free: Capped, per: Capped) -> bool {
     ((free | TOP_BITS) - per) & TOP_BITS == TOP_BITS
 }
 
-/// Feasible assets of workload `wi` with room left in `residual` (per asset index;
-/// `walk_room`: the same capped, per walk, in walk order), sorted: all of them when its set
-/// was judged in full, else those its walk gives from its stretch's start on (then before
-/// it) until at least [`FALLBACK_MIN`] with more anti-affinity groups than replicas.
-fn fallback_candidates(
-    prep: &Prep<'_>,
-    wi: usize,
-    v: &WorkView<'_>,
+/// Scan `walk` for `v` from position `from` to its end, then from its start: the assets with
+/// room for a replica in `residual` (`room`: the same capped, in walk order) are judged, and
+/// the feasible ones appended to `out`, until `stop(out)`. Returns how many were judged.
+#[allow(clippy::too_many_arguments, reason = "the scan's inputs, all read-only but `out`")]
+fn scan_walk(
+    idx: &Index<'_>,
+    walk: &Walk,
+    from: usize,
+    room: &[Capped],
     residual: &[Units],
-    walk_room: &[Vec<Capped>],
-) -> Vec<Cand> {
-    let w = v.w;
-    let room = |c: &Cand| fits(&residual[c.asset as usize], &w.per_replica);
-    let Some(Stretch { walk: id, from, .. }) = prep.walk_of[wi] else {
-        return full_candidates(prep, v).into_iter().filter(room).collect();
-    };
-    let walk = &prep.walks[id as usize];
-    let from = from as usize;
-    let need = usize::from(w.replicas);
-    let enough = FALLBACK_MIN.max(2 * need);
-    let mut out = Vec::new();
-    // From the workload's frontier on (the cheaper assets before it are mostly full), then the
-    // ones before it.
-    // The capacity test first: it is cheap (the capped residuals in walk order are read in
-    // sequence, four bytes each), and most assets passed over here are full.
-    let room_in_walk = &walk_room[id as usize];
-    let per = &w.per_replica;
+    v: &WorkView<'_>,
+    out: &mut Vec<Cand>,
+    mut stop: impl FnMut(&[Cand]) -> bool,
+) -> usize {
+    let per = &v.w.per_replica;
     let per_capped = capped(per);
     let capped_exact = capped_is_exact(per);
-    'scan: for run in [from..walk.order.len(), 0..from] {
-        for k in run {
-            // Every dimension tested in one word: most tests fail, unpredictably.
-            if !holds(room_in_walk[k], per_capped) {
-                continue;
-            }
-            let at = walk.order[k];
-            if !capped_exact && !fits(&residual[prep.idx.hot[at as usize].ai as usize], per) {
-                continue; // a replica of more than `CAP` units in some dimension
-            }
-            if let Some(c) = cand(&prep.idx, v, at, walk.in_region) {
-                out.push(c);
-                if out.len() >= enough && groups(w, &out) > need {
-                    break 'scan;
-                }
+    let mut judged = 0;
+    // The capacity test first: it is cheap (the capped residuals in walk order are read in
+    // sequence, four bytes each), and most assets passed over here are full.
+    for k in (from..walk.order.len()).chain(0..from.min(walk.order.len())) {
+        // Every dimension tested in one word: most tests fail, unpredictably.
+        if !holds(room[k], per_capped) {
+            continue;
+        }
+        let at = walk.order[k];
+        if !capped_exact && !fits(&residual[idx.hot[at as usize].ai as usize], per) {
+            continue; // a replica of more than `CAP` units in some dimension
+        }
+        judged += 1;
+        if let Some(c) = cand(idx, v, at, walk.in_region) {
+            out.push(c);
+            if stop(out) {
+                break;
             }
         }
     }
+    judged
+}
+
+/// Feasible assets of workload `wi` with room left in `placer`, sorted: all of them when its
+/// set was judged in full, else those its walk gives from its frontier on (then before it)
+/// until at least [`SEARCH_MIN`] with more anti-affinity groups than replicas.
+fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Placer) -> Vec<Cand> {
+    let w = v.w;
+    let Some(id) = prep.walk_of[wi] else {
+        let room = |c: &Cand| fits(&placer.residual[c.asset as usize], &w.per_replica);
+        return full_candidates(prep, v).into_iter().filter(room).collect();
+    };
+    let need = usize::from(w.replicas);
+    let enough = SEARCH_MIN.max(2 * need);
+    let mut out = Vec::new();
+    let (walk, room) = (&prep.walks[id as usize], &placer.walk_room[id as usize]);
+    let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
+    let from = prep.walk_from[wi] as usize;
+    scan_walk(&prep.idx, walk, from, room, &placer.residual, v, &mut out, stop);
     out.sort_unstable_by(cand_order);
     out
 }
@@ -751,58 +716,68 @@ fn primal_in(
     lambda: Option<&Lambda>,
     order: impl Iterator<Item = usize>,
 ) -> Assign {
-    let p = prep.idx.p;
-    let mut residual: Vec<Units> = p.assets.iter().map(|a| a.free).collect();
-    // The same capped, per walk, in walk order (fallbacks scan it).
-    let mut walk_room: Vec<Vec<Capped>> = prep
-        .walks
-        .iter()
-        .map(|walk| {
-            walk.order
-                .iter()
-                .map(|&at| capped(&prep.idx.hot[at as usize].a.free))
-                .collect()
-        })
-        .collect();
-    let mut chosen_all = vec![Vec::new(); p.workloads.len()];
-    let mut fallbacks = 0;
+    let mut placer = Placer::new(prep);
     for wi in order {
+        placer.place(prep, wi, lambda);
+    }
+    placer.into_assign()
+}
+
+/// An assignment being built workload by workload, with the capacity left.
+struct Placer {
+    residual: Vec<Units>,
+    /// The same capped, per walk, in walk order (walk scans read it).
+    walk_room: Vec<Vec<Capped>>,
+    chosen: Vec<Vec<(u32, CostTerms)>>,
+    fallbacks: u32,
+}
+
+impl Placer {
+    /// Nothing placed yet: every asset's `free` left.
+    fn new(prep: &Prep<'_>) -> Self {
+        let p = prep.idx.p;
+        let walk_room = prep
+            .walks
+            .iter()
+            .map(|walk| {
+                walk.order
+                    .iter()
+                    .map(|&at| capped(&prep.idx.hot[at as usize].a.free))
+                    .collect()
+            })
+            .collect();
+        Placer {
+            residual: p.assets.iter().map(|a| a.free).collect(),
+            walk_room,
+            chosen: vec![Vec::new(); p.workloads.len()],
+            fallbacks: 0,
+        }
+    }
+
+    /// Place workload `wi` on its best set under the reduced costs that fits the capacity
+    /// left (its candidates, else a fallback scan); an `all_or_nothing` workload that cannot
+    /// have every replica gets none.
+    fn place(&mut self, prep: &Prep<'_>, wi: usize, lambda: Option<&Lambda>) {
         let v = &prep.views[wi];
         let w = v.w;
         let need = w.replicas;
-        let list = prep.list(wi);
-        let order = ordered(list, &w.per_replica, lambda);
         let per = w.per_replica;
-        let room =
-            |residual: &[Units], ai: u32| slots(&residual[ai as usize], &per, u64::from(need));
-        let mut picked: Vec<(u32, CostTerms)> = pick(
-            w,
-            &prep.used[wi],
-            order
+        let choose = |list: &[Cand], residual: &[Units]| -> Vec<(u32, CostTerms)> {
+            let order = ordered(list, &per, lambda);
+            let assets = order
                 .iter()
-                .map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs)),
-            need,
-            |ai| room(&residual, ai),
-        )
-        .into_iter()
-        .map(|ai| (ai, terms_of(list, ai)))
-        .collect();
+                .map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs));
+            let room = |ai: u32| slots(&residual[ai as usize], &per, u64::from(need));
+            pick(w, &prep.used[wi], assets, need, room)
+                .into_iter()
+                .map(|ai| (ai, terms_of(list, ai)))
+                .collect()
+        };
+        let mut picked = choose(prep.list(wi), &self.residual);
         if picked.len() < usize::from(need) && prep.floor[wi] != u64::MAX {
-            fallbacks += 1;
-            let full = fallback_candidates(prep, wi, v, &residual, &walk_room);
-            let order = ordered(&full, &per, lambda);
-            let again: Vec<(u32, CostTerms)> = pick(
-                w,
-                &prep.used[wi],
-                order
-                    .iter()
-                    .map(|&(_, i)| (full[i as usize].asset, full[i as usize].attrs)),
-                need,
-                |ai| room(&residual, ai),
-            )
-            .into_iter()
-            .map(|ai| (ai, terms_of(&full, ai)))
-            .collect();
+            self.fallbacks += 1;
+            let full = fallback_candidates(prep, wi, v, self);
+            let again = choose(&full, &self.residual);
             if again.len() > picked.len() {
                 picked = again;
             }
@@ -811,22 +786,25 @@ fn primal_in(
             picked.clear();
         }
         for (ai, _) in &picked {
-            let r = &mut residual[*ai as usize];
+            let r = &mut self.residual[*ai as usize];
             for d in 0..DIMS {
                 r[d] -= per[d];
             }
             let left = capped(r);
             let at = prep.idx.pos[*ai as usize] as usize;
             for &(id, k) in &prep.in_walks[prep.in_walks_start[at]..prep.in_walks_start[at + 1]] {
-                walk_room[id as usize][k as usize] = left;
+                self.walk_room[id as usize][k as usize] = left;
             }
         }
-        chosen_all[wi] = picked;
+        self.chosen[wi] = picked;
     }
-    Assign {
-        chosen: chosen_all,
-        residual,
-        fallbacks,
+
+    fn into_assign(self) -> Assign {
+        Assign {
+            chosen: self.chosen,
+            residual: self.residual,
+            fallbacks: self.fallbacks,
+        }
     }
 }
 
@@ -1605,8 +1583,7 @@ fn complete(prep: &Prep<'_>, a: &Assign) -> bool {
 /// Allocate: the optimizer (see the crate documentation for the method and the objective).
 #[must_use]
 pub fn solve(p: &Problem) -> Solution {
-    let prep = Prep::new(p);
-    let mut best = primal(&prep, None);
+    let (prep, mut best) = prepare(p);
     let dual = if prep.cands.len() <= DUAL_MAX_CANDIDATES {
         lagrange(&prep, complete(&prep, &best).then(|| best.cost()))
     } else {
@@ -1641,8 +1618,7 @@ pub fn solve(p: &Problem) -> Solution {
 /// room (over the same pruned candidates as [`solve`], with the same full-scan fallback).
 #[must_use]
 pub fn greedy(p: &Problem) -> Solution {
-    let prep = Prep::new(p);
-    let a = primal(&prep, None);
+    let (prep, a) = prepare(p);
     finish(&prep, &a, Stats::default())
 }
 
@@ -1653,8 +1629,8 @@ pub fn greedy(p: &Problem) -> Solution {
 /// few feasible assets to form its replicas, or no bound could be formed.
 #[must_use]
 pub fn lower_bound(p: &Problem) -> Option<u128> {
-    let prep = Prep::new(p);
-    let start = primal(&prep, None);
+    let (prep, start) = prepare(p);
     let target = complete(&prep, &start).then(|| start.cost());
     lagrange(&prep, target).best
 }
+
