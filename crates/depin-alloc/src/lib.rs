@@ -34,11 +34,13 @@
 //! # Method (docs/adr/0017-allocator.md)
 //!
 //! Candidate pruning (per workload, the K cheapest feasible assets with enough distinct
-//! anti-affinity groups, found through per-class indexes by cell and by price score), then a
+//! anti-affinity groups, found through per-class indexes by cell and by price score; a
+//! workload whose set is large searches it at its turn in the first, greedy, primal, among the
+//! assets the workloads before it left room on), then a
 //! Lagrangian relaxation of the capacity constraints solved by projected subgradient steps on
 //! per-asset, per-dimension prices λ ≥ 0 (integer fixed point; on problems of at most 50,000
 //! candidate pairs, where it can pay), a primal repair in workload order under the reduced
-//! costs `c + λ·req` with a full-scan fallback, up to two local-improvement passes (moves and
+//! costs `c + λ·req` with a search fallback, up to two local-improvement passes (moves and
 //! two-replica ejection chains), and, on problems of at most 50,000 candidate pairs, regret
 //! restarts (the highest-regret workloads served first). [`lower_bound`] is the best
 //! Lagrangian value, kept valid under pruning by a floor on the cost of every asset left out.

@@ -4,9 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::eval::{
-    Attrs, Index, Walk, WorkView, attrs, fits, floor_cost, index_u32, slots,
-};
+use crate::eval::{Attrs, Gate, Index, Walk, WorkView, attrs, fits, floor_cost, index_u32, slots};
 use crate::select::{clashes, pick};
 use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplaced, Why};
 
@@ -70,6 +68,8 @@ struct Prep<'p> {
     walk_of: Vec<Option<u32>>,
     /// Per workload with a walk: where its search started (its contention frontier).
     walk_from: Vec<u32>,
+    /// Per walk: the [`Gate`]s of its assets, in walk order.
+    walk_gates: Vec<Vec<Gate>>,
     /// The places of each position of [`Index::hot`] in the walks, as (walk id, index in its
     /// order): those of position `at` are `in_walks[in_walks_start[at]..in_walks_start[at + 1]]`.
     in_walks: Vec<(u32, u32)>,
@@ -114,9 +114,20 @@ impl<'p> Prep<'p> {
                     .map(move |(k, &at)| (at as usize, (id, index_u32(k))))
             })
         });
+        let walk_gates = walks
+            .iter()
+            .map(|walk| {
+                let hot = &idx.hot;
+                walk.order
+                    .iter()
+                    .map(|&at| Gate::of(&hot[at as usize].a))
+                    .collect()
+            })
+            .collect();
         Prep {
             idx,
             views,
+            walk_gates,
             cands: Vec::new(),
             start: vec![0],
             floor: Vec::with_capacity(p.workloads.len()),
@@ -178,8 +189,19 @@ impl<'p> Prep<'p> {
                 self.walk_from[wi] = index_u32(from);
                 let enough = SEARCH_MIN.max(2 * k);
                 let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
-                let room = &placer.walk_room[id as usize];
-                let judged = scan_walk(idx, walk, from, room, &placer.residual, v, &mut feasible, stop);
+                let id = id as usize;
+                let (room, gates) = (&placer.walk_room[id], &self.walk_gates[id]);
+                let judged = scan_walk(
+                    idx,
+                    walk,
+                    from,
+                    room,
+                    gates,
+                    &placer.residual,
+                    v,
+                    &mut feasible,
+                    stop,
+                );
                 self.evaluated += judged as u64;
             }
         }
@@ -645,14 +667,19 @@ fn holds(free: Capped, per: Capped) -> bool {
 }
 
 /// Scan `walk` for `v` from position `from` to its end, then from its start: the assets with
-/// room for a replica in `residual` (`room`: the same capped, in walk order) are judged, and
-/// the feasible ones appended to `out`, until `stop(out)`. Returns how many were judged.
-#[allow(clippy::too_many_arguments, reason = "the scan's inputs, all read-only but `out`")]
+/// room for a replica in `residual` (`room`: the same capped, in walk order; `gates`: their
+/// gates, in walk order) are judged, and the feasible ones appended to `out`, until
+/// `stop(out)`. Returns how many were judged.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the scan's inputs, all read-only but `out`"
+)]
 fn scan_walk(
     idx: &Index<'_>,
     walk: &Walk,
     from: usize,
     room: &[Capped],
+    gates: &[Gate],
     residual: &[Units],
     v: &WorkView<'_>,
     out: &mut Vec<Cand>,
@@ -669,11 +696,14 @@ fn scan_walk(
         if !holds(room[k], per_capped) {
             continue;
         }
+        judged += 1;
+        if !gates[k].may_pass(v.w) {
+            continue; // it has room because nobody can take it, most likely
+        }
         let at = walk.order[k];
         if !capped_exact && !fits(&residual[idx.hot[at as usize].ai as usize], per) {
             continue; // a replica of more than `CAP` units in some dimension
         }
-        judged += 1;
         if let Some(c) = cand(idx, v, at, walk.in_region) {
             out.push(c);
             if stop(out) {
@@ -696,10 +726,21 @@ fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Pl
     let need = usize::from(w.replicas);
     let enough = SEARCH_MIN.max(2 * need);
     let mut out = Vec::new();
-    let (walk, room) = (&prep.walks[id as usize], &placer.walk_room[id as usize]);
+    let id = id as usize;
+    let (walk, room, gates) = (&prep.walks[id], &placer.walk_room[id], &prep.walk_gates[id]);
     let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
     let from = prep.walk_from[wi] as usize;
-    scan_walk(&prep.idx, walk, from, room, &placer.residual, v, &mut out, stop);
+    scan_walk(
+        &prep.idx,
+        walk,
+        from,
+        room,
+        gates,
+        &placer.residual,
+        v,
+        &mut out,
+        stop,
+    );
     out.sort_unstable_by(cand_order);
     out
 }
@@ -1124,10 +1165,7 @@ impl Board {
             naming_start,
             windows: Vec::new(), // below
             window_at: vec![0; p.assets.len()],
-            capped_exact: p
-                .workloads
-                .iter()
-                .all(|w| capped_is_exact(&w.per_replica)),
+            capped_exact: p.workloads.iter().all(|w| capped_is_exact(&w.per_replica)),
             signatures: (0..prep.views.len())
                 .map(|wi| {
                     prep.list(wi)
@@ -1633,4 +1671,3 @@ pub fn lower_bound(p: &Problem) -> Option<u128> {
     let target = complete(&prep, &start).then(|| start.cost());
     lagrange(&prep, target).best
 }
-
