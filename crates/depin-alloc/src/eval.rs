@@ -174,6 +174,8 @@ pub(crate) struct ClassIndex {
     pub mean_per: crate::Units,
     /// Where the class's `by_score` run starts in [`Index::hot`].
     pub offset: u32,
+    /// How many of the class's assets have each GPU model (for funnels).
+    pub gpu_models: BTreeMap<u32, usize>,
     /// The least price per dimension and missing uptime over the class (see [`floor_cost`]).
     pub minima: Minima,
 }
@@ -327,6 +329,10 @@ impl<'p> Index<'p> {
                 });
             }
             let cell_keys = by_cell.iter().map(|&i| p.assets[i as usize].cell).collect();
+            let mut gpu_models = BTreeMap::new();
+            for &i in &by_cell {
+                *gpu_models.entry(p.assets[i as usize].gpu_model).or_insert(0) += 1;
+            }
             classes.insert(
                 class,
                 ClassIndex {
@@ -336,6 +342,7 @@ impl<'p> Index<'p> {
                     by_score,
                     mean_per: per,
                     offset,
+                    gpu_models,
                     minima,
                 },
             );
@@ -543,10 +550,7 @@ impl Index<'_> {
         let mut reached = [0u32; STAGES.len() + 1];
         let mut passed = Vec::new();
         if let Some(ci) = self.classes.get(&w.class) {
-            // The class's run of `hot`, read in sequence (the counts, and what `passed` yields
-            // below, do not depend on the order).
-            let first = ci.offset as usize;
-            for h in &self.hot[first..first + ci.by_score.len()] {
+            let mut judge = |h: &Hot| {
                 let stage = match judge_asset(self.p, &h.a, h.cell, v, h.ai) {
                     Ok(_) => {
                         passed.push(h.ai);
@@ -558,6 +562,34 @@ impl Index<'_> {
                 for r in reached.iter_mut().take(stage + 1) {
                     *r += 1;
                 }
+            };
+            if w.regions.is_empty() {
+                // The class's run of `hot`, read in sequence (the counts, and what `passed`
+                // yields below, do not depend on the order).
+                let first = ci.offset as usize;
+                self.hot[first..first + ci.by_score.len()].iter().for_each(judge);
+            } else {
+                // Only the assets inside the regions are read: the others fail at the region
+                // stage, so they only count for the class stage, which is counted here without
+                // reading them (a funnel over the whole class read every record, for each
+                // workload left short).
+                for ai in self.base_set(v) {
+                    judge(&self.hot[self.pos[ai as usize] as usize]);
+                }
+                let of_model = if w.gpu_model == 0 {
+                    ci.by_score.len()
+                } else {
+                    ci.gpu_models.get(&w.gpu_model).copied().unwrap_or(0)
+                };
+                let excluded = v
+                    .exclude
+                    .iter()
+                    .filter_map(|&ai| self.p.assets.get(ai as usize))
+                    .filter(|a| {
+                        a.class == w.class && (w.gpu_model == 0 || a.gpu_model == w.gpu_model)
+                    })
+                    .count();
+                reached[1] = index_u32(of_model - excluded);
             }
         }
         // reached[k]: assets that passed stages 0..k (reached[0] counts the class, minus none).

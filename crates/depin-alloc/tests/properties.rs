@@ -103,6 +103,49 @@ proptest! {
         }
     }
 
+    /// Every unplaced workload's funnel counts what judging each asset alone says (the first
+    /// stage it fails, in funnel order), stage by stage; with exclusions, overlapping regions
+    /// and workloads with no region.
+    #[test]
+    fn funnels_count_what_judging_each_asset_says(
+        seed in any::<u64>(), assets in 1usize..120, workloads in 1usize..60,
+        unit in prop::sample::select(vec![20u64, 60]), classes in 1u8..3, metros in 1u8..3,
+    ) {
+        let mut p = problem(&spec(seed, assets, workloads, unit, classes, metros));
+        for (i, w) in p.workloads.iter_mut().enumerate() {
+            if i % 3 == 0 {
+                // Exclude a few assets, some twice, one out of range.
+                let n = p.assets.len() as u32;
+                w.exclude.extend([i as u32 % n, (i as u32 * 7) % n, i as u32 % n, n + 5]);
+            }
+            if i % 5 == 1 && let Some(&first) = w.regions.first() {
+                // The parent of its first region too: overlapping regions.
+                let cell = depin_geo::Cell::try_from(first).expect("the generator's cells are valid");
+                if let Some(parent) = cell.parent(cell.resolution() - 1) {
+                    w.regions.push(parent.to_u64());
+                }
+            }
+        }
+        let s = solve(&p);
+        for u in &s.unplaced {
+            let wi = u.workload;
+            // reached[k]: assets that pass stages 0..=k (k = 9: every stage).
+            let mut reached = [0u32; 10];
+            for ai in 0..p.assets.len() as u32 {
+                let stage = match depin_alloc::judge(&p, wi, ai) {
+                    Ok(_) => 9,
+                    Err(why) => why as usize,
+                };
+                for r in reached.iter_mut().take(stage) {
+                    *r += 1;
+                }
+            }
+            let f = u.funnel;
+            let got = [f.class, f.region, f.distance, f.tier, f.uptime, f.green, f.lease_length, f.price, f.capacity];
+            prop_assert_eq!(&got[..], &reached[..9], "seed {} workload {}", seed, wi);
+        }
+    }
+
     /// Replicas above the solver's one-byte capacity cap (127 units in a dimension) take its
     /// full room tests: every unit and capacity times 7 (up to 700 units a replica).
     #[test]
