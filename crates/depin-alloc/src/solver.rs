@@ -10,6 +10,8 @@ use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplace
 
 /// Fewest candidates kept per workload (more for many replicas: `3 × replicas`).
 const K_MIN: usize = 8;
+/// Walk entries a search tests for room and gate at a time (at most 64: one bit each).
+const SCAN_CHUNK: usize = 64;
 /// Feasible assets with room a walk search finds at least before it stops (when its walk has
 /// them), from which a workload keeps its candidates. The search reads the walk in
 /// class-mean price order, so the workload's own cheapest assets lie scattered along it: at
@@ -689,26 +691,36 @@ fn scan_walk(
     let per_capped = capped(per);
     let capped_exact = capped_is_exact(per);
     let mut judged = 0;
-    // The capacity test first: it is cheap (the capped residuals in walk order are read in
-    // sequence, four bytes each), and most assets passed over here are full.
-    for k in (from..walk.order.len()).chain(0..from.min(walk.order.len())) {
-        // Every dimension tested in one word: most tests fail, unpredictably.
-        if !holds(room[k], per_capped) {
-            continue;
-        }
-        judged += 1;
-        if !gates[k].may_pass(v.w) {
-            continue; // it has room because nobody can take it, most likely
-        }
-        let at = walk.order[k];
-        if !capped_exact && !fits(&residual[idx.hot[at as usize].ai as usize], per) {
-            continue; // a replica of more than `CAP` units in some dimension
-        }
-        if let Some(c) = cand(idx, v, at, walk.in_region) {
-            out.push(c);
-            if stop(out) {
-                break;
+    let from = from.min(walk.order.len());
+    for range in [from..walk.order.len(), 0..from] {
+        // A chunk at a time: first, without branches, which of its assets have room and pass
+        // their gate (the capped residuals and the gates are read in sequence, and most tests
+        // fail, unpredictably); then the assets that did, one by one.
+        for first in range.clone().step_by(SCAN_CHUNK) {
+            let end = (first + SCAN_CHUNK).min(range.end);
+            let (mut with_room, mut open) = (0u64, 0u64);
+            for (i, (&r, gate)) in room[first..end].iter().zip(&gates[first..end]).enumerate() {
+                let has = holds(r, per_capped);
+                with_room |= u64::from(has) << i;
+                open |= u64::from(has & gate.may_pass(v.w)) << i;
             }
+            let mut left = open;
+            while left != 0 {
+                let i = left.trailing_zeros() as usize;
+                left &= left - 1;
+                let at = walk.order[first + i];
+                if !capped_exact && !fits(&residual[idx.hot[at as usize].ai as usize], per) {
+                    continue; // a replica of more than `CAP` units in some dimension
+                }
+                if let Some(c) = cand(idx, v, at, walk.in_region) {
+                    out.push(c);
+                    if stop(out) {
+                        // The assets with room up to this one were judged.
+                        return judged + (with_room & (u64::MAX >> (63 - i))).count_ones() as usize;
+                    }
+                }
+            }
+            judged += with_room.count_ones() as usize;
         }
     }
     judged
