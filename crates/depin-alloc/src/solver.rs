@@ -71,7 +71,7 @@ struct Prep<'p> {
     /// Per workload with a walk: where its search started (its contention frontier).
     walk_from: Vec<u32>,
     /// Per walk: the [`Gate`]s of its assets, in walk order.
-    walk_gates: Vec<Vec<Gate>>,
+    walk_gates: Vec<Vec<u32>>,
     /// The places of each position of [`Index::hot`] in the walks, as (walk id, index in its
     /// order): those of position `at` are `in_walks[in_walks_start[at]..in_walks_start[at + 1]]`.
     in_walks: Vec<(u32, u32)>,
@@ -122,7 +122,7 @@ impl<'p> Prep<'p> {
                 let hot = &idx.hot;
                 walk.order
                     .iter()
-                    .map(|&at| Gate::of(&hot[at as usize].a))
+                    .map(|&at| Gate::of(&hot[at as usize].a).0)
                     .collect()
             })
             .collect();
@@ -192,13 +192,12 @@ impl<'p> Prep<'p> {
                 let enough = SEARCH_MIN.max(2 * k);
                 let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
                 let id = id as usize;
-                let (room, gates) = (&placer.walk_room[id], &self.walk_gates[id]);
+                let room = &placer.walk_room[id];
                 let judged = scan_walk(
                     idx,
                     walk,
                     from,
                     room,
-                    gates,
                     &placer.residual,
                     v,
                     &mut feasible,
@@ -661,6 +660,23 @@ fn capped_is_exact(per: &Units) -> bool {
     per.iter().all(|&units| units <= CAP)
 }
 
+/// A walk entry's capped room (low half) and its asset's [`Gate`] (high half): a search tests
+/// both in one word ([`holds_and_admits`]).
+type RoomAndGate = u64;
+
+/// The room of a walk entry.
+fn room_of(word: RoomAndGate) -> Capped {
+    (word & u64::from(Capped::MAX)) as Capped
+}
+
+/// Whether entry `word` has room for a replica and its gate admits the workload, `bar` being
+/// the replica capped (low half) and the workload's [`Gate::bar`] (high half): every byte of
+/// the entry at least the bar's, tested as [`holds`] does.
+fn holds_and_admits(word: RoomAndGate, bar: u64) -> bool {
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    ((word | TOP) - bar) & TOP == TOP
+}
+
 /// Whether `free` is at least `per` in every dimension: each byte of `(free | top bits) − per`
 /// keeps its top bit exactly when that byte of `free` is at least `per`'s (the bytes are below
 /// 128, so no borrow crosses into the next byte).
@@ -669,8 +685,8 @@ fn holds(free: Capped, per: Capped) -> bool {
 }
 
 /// Scan `walk` for `v` from position `from` to its end, then from its start: the assets with
-/// room for a replica in `residual` (`room`: the same capped, in walk order; `gates`: their
-/// gates, in walk order) are judged, and the feasible ones appended to `out`, until
+/// room for a replica in `residual` (`room`: the same capped, in walk order, with their gates)
+/// are judged, and the feasible ones appended to `out`, until
 /// `stop(out)`. Returns how many were judged.
 #[allow(
     clippy::too_many_arguments,
@@ -680,8 +696,7 @@ fn scan_walk(
     idx: &Index<'_>,
     walk: &Walk,
     from: usize,
-    room: &[Capped],
-    gates: &[Gate],
+    room: &[RoomAndGate],
     residual: &[Units],
     v: &WorkView<'_>,
     out: &mut Vec<Cand>,
@@ -690,6 +705,7 @@ fn scan_walk(
     let per = &v.w.per_replica;
     let per_capped = capped(per);
     let capped_exact = capped_is_exact(per);
+    let bar = u64::from(per_capped) | u64::from(Gate::bar(v.w).0) << 32;
     let mut judged = 0;
     let from = from.min(walk.order.len());
     for range in [from..walk.order.len(), 0..from] {
@@ -699,10 +715,9 @@ fn scan_walk(
         for first in range.clone().step_by(SCAN_CHUNK) {
             let end = (first + SCAN_CHUNK).min(range.end);
             let (mut with_room, mut open) = (0u64, 0u64);
-            for (i, (&r, gate)) in room[first..end].iter().zip(&gates[first..end]).enumerate() {
-                let has = holds(r, per_capped);
-                with_room |= u64::from(has) << i;
-                open |= u64::from(has & gate.may_pass(v.w)) << i;
+            for (i, &word) in room[first..end].iter().enumerate() {
+                with_room |= u64::from(holds(room_of(word), per_capped)) << i;
+                open |= u64::from(holds_and_admits(word, bar)) << i;
             }
             let mut left = open;
             while left != 0 {
@@ -739,7 +754,7 @@ fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Pl
     let enough = SEARCH_MIN.max(2 * need);
     let mut out = Vec::new();
     let id = id as usize;
-    let (walk, room, gates) = (&prep.walks[id], &placer.walk_room[id], &prep.walk_gates[id]);
+    let (walk, room) = (&prep.walks[id], &placer.walk_room[id]);
     let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
     let from = prep.walk_from[wi] as usize;
     scan_walk(
@@ -747,7 +762,6 @@ fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Pl
         walk,
         from,
         room,
-        gates,
         &placer.residual,
         v,
         &mut out,
@@ -779,8 +793,9 @@ fn primal_in(
 /// An assignment being built workload by workload, with the capacity left.
 struct Placer {
     residual: Vec<Units>,
-    /// The same capped, per walk, in walk order (walk scans read it).
-    walk_room: Vec<Vec<Capped>>,
+    /// The same capped, per walk, in walk order, beside each asset's gate (walk scans read
+    /// it).
+    walk_room: Vec<Vec<RoomAndGate>>,
     chosen: Vec<Vec<(u32, CostTerms)>>,
     fallbacks: u32,
 }
@@ -792,10 +807,14 @@ impl Placer {
         let walk_room = prep
             .walks
             .iter()
-            .map(|walk| {
+            .zip(&prep.walk_gates)
+            .map(|(walk, gates)| {
                 walk.order
                     .iter()
-                    .map(|&at| capped(&prep.idx.hot[at as usize].a.free))
+                    .zip(gates)
+                    .map(|(&at, &gate)| {
+                        u64::from(capped(&prep.idx.hot[at as usize].a.free)) | u64::from(gate) << 32
+                    })
                     .collect()
             })
             .collect();
@@ -846,7 +865,8 @@ impl Placer {
             let left = capped(r);
             let at = prep.idx.pos[*ai as usize] as usize;
             for &(id, k) in &prep.in_walks[prep.in_walks_start[at]..prep.in_walks_start[at + 1]] {
-                self.walk_room[id as usize][k as usize] = left;
+                let word = &mut self.walk_room[id as usize][k as usize];
+                *word = (*word & !u64::from(Capped::MAX)) | u64::from(left);
             }
         }
         self.chosen[wi] = picked;
@@ -1682,4 +1702,72 @@ pub fn lower_bound(p: &Problem) -> Option<u128> {
     let (prep, start) = prepare(p);
     let target = complete(&prep, &start).then(|| start.cost());
     lagrange(&prep, target).best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Capped, RoomAndGate, holds_and_admits};
+    use crate::eval::Gate;
+    use crate::{Asset, Problem, Why, Workload, judge};
+
+    /// Whether `a` passes `w`'s tier, uptime, green and lease-length stages.
+    fn passes(w: &Workload, a: &Asset) -> bool {
+        let p = Problem {
+            assets: vec![*a],
+            workloads: vec![w.clone()],
+            ..Problem::default()
+        };
+        !matches!(
+            judge(&p, 0, 0),
+            Err(Why::TierTooLow | Why::UptimeTooLow | Why::NotGreen | Why::MinLeaseTooLong)
+        )
+    }
+
+    #[test]
+    fn a_gate_turns_away_only_assets_the_stages_reject() {
+        let uptimes = [0, 7, 8, 949, 950, 951, 952, 1000, 1015, 1016, 1024, 5000];
+        let leases = [0, 1, 30, 31, 90, 126, 127, 128, 1000, u32::MAX];
+        let (mut turned_away, mut rejected) = (0, 0);
+        for &uptime_permille in &uptimes {
+            for &min_lease_epochs in &leases {
+                for tier in [0, 1, 2, 3, 127, 200] {
+                    for green in [false, true] {
+                        let a = Asset {
+                            uptime_permille,
+                            min_lease_epochs,
+                            tier,
+                            green,
+                            ..Asset::default()
+                        };
+                        // All the room there is, so that only the gate decides.
+                        let word: RoomAndGate =
+                            u64::from(Capped::MAX & 0x7f7f_7f7f) | u64::from(Gate::of(&a).0) << 32;
+                        for &min_uptime_permille in &uptimes {
+                            for &duration_epochs in &leases {
+                                for (min_tier, green_only) in [(0, false), (2, false), (0, true), (201, false)] {
+                                    let w = Workload {
+                                        min_uptime_permille,
+                                        duration_epochs,
+                                        min_tier,
+                                        green_only,
+                                        max_price: u64::MAX,
+                                        ..Workload::default()
+                                    };
+                                    let pass = passes(&w, &a);
+                                    let bar = u64::from(Gate::bar(&w).0) << 32;
+                                    let may = holds_and_admits(word, bar);
+                                    assert!(may || !pass, "{a:?} passes {w:?} but its gate says no");
+                                    turned_away += u32::from(!may);
+                                    rejected += u32::from(!pass);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The gate does its job: it turns away most assets the stages reject (here, with
+        // values chosen at its rounding edges, 92 %).
+        assert!(turned_away * 100 >= rejected * 85, "{turned_away} of {rejected}");
+    }
 }
