@@ -291,8 +291,9 @@ impl<'p> Index<'p> {
         let mut pos = vec![0u32; p.assets.len()];
         let mut hot = Vec::with_capacity(p.assets.len());
         for (class, list) in members {
-            let mut by_cell = list.clone();
-            by_cell.sort_unstable_by_key(|&i| {
+            // Sorted on keys computed once (a key read from the asset at every comparison
+            // made the sorts a tenth of a solve).
+            let by_cell = sorted_by(&list, |i| {
                 let a = &p.assets[i as usize];
                 (a.cell, a.id, i)
             });
@@ -312,8 +313,7 @@ impl<'p> Index<'p> {
             let score = |a: &Asset| {
                 u128::from(price_term(a, &per)) + u128::from(reliability_term(a, &p.cost))
             };
-            let mut by_score = list;
-            by_score.sort_unstable_by_key(|&i| {
+            let by_score = sorted_by(&list, |i| {
                 let a = &p.assets[i as usize];
                 (score(a), a.id, i)
             });
@@ -698,6 +698,14 @@ impl Index<'_> {
             .map(|a| attrs(w, a))
             .collect()
     }
+}
+
+/// `items` ordered by `key` (a total order: the keys end with the item), each key computed
+/// once.
+fn sorted_by<K: Ord>(items: &[u32], key: impl Fn(u32) -> K) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = items.iter().map(|&i| (key(i), i)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// A `usize` index as `u32` (problems are bounded far below 2^32 entries by the caller).

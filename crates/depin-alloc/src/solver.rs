@@ -241,6 +241,9 @@ impl<'p> Prep<'p> {
 /// (λ = 0: the greedy baseline).
 fn prepare(p: &Problem) -> (Prep<'_>, Assign) {
     let mut prep = Prep::new(p);
+    // About K_MIN candidates a workload (more for many replicas): one allocation, not a
+    // doubling series copying tens of MB.
+    prep.cands.reserve(prep.views.len() * (K_MIN + 1));
     let mut placer = Placer::new(&prep);
     for wi in 0..prep.views.len() {
         prep.candidates(wi, &placer);
@@ -835,12 +838,19 @@ impl Placer {
         let need = w.replicas;
         let per = w.per_replica;
         let choose = |list: &[Cand], residual: &[Units]| -> Vec<(u32, CostTerms)> {
-            let order = ordered(list, &per, lambda);
-            let assets = order
-                .iter()
-                .map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs));
             let room = |ai: u32| slots(&residual[ai as usize], &per, u64::from(need));
-            pick(w, &prep.used[wi], assets, need, room)
+            let used = &prep.used[wi];
+            let chosen = if lambda.is_some() {
+                let order = ordered(list, &per, lambda);
+                let assets = order
+                    .iter()
+                    .map(|&(_, i)| (list[i as usize].asset, list[i as usize].attrs));
+                pick(w, used, assets, need, room)
+            } else {
+                // Without multipliers the list's own order is the reduced costs' order.
+                pick(w, used, list.iter().map(|c| (c.asset, c.attrs)), need, room)
+            };
+            chosen
                 .into_iter()
                 .map(|ai| (ai, terms_of(list, ai)))
                 .collect()

@@ -1,5 +1,9 @@
 //! Measure how far apart two cells are with integer math only (state machine safe).
 
+use std::sync::OnceLock;
+
+use h3o::CellIndex;
+
 use crate::{Cell, GeoError, cell::resolution};
 
 /// Average hexagon edge length in millimetres per resolution 0..=15 (index = resolution),
@@ -37,8 +41,32 @@ const SQRT3_MICROS: u64 = 1_732_051;
 /// bit operations, lookup tables and `i32` arithmetic), so the state machine may call it.
 #[must_use]
 pub fn grid_distance(a: Cell, b: Cell) -> Option<u32> {
+    let (from, to) = (a.index().base_cell(), b.index().base_cell());
+    if from != to && !base_cells_meet(u8::from(from), u8::from(to)) {
+        return None; // what h3o answers too, after decoding both cells (a test checks it)
+    }
     let steps = a.index().grid_distance(b.index()).ok()?;
     u32::try_from(steps).ok()
+}
+
+/// Whether base cells `a` and `b` (numbers 0..122) are neighbours: h3o unfolds two cells into
+/// one grid only when their base cells are the same or neighbours. The table is the base
+/// cells' rings of one, built on first use.
+fn base_cells_meet(a: u8, b: u8) -> bool {
+    static NEIGHBOURS: OnceLock<[u128; 122]> = OnceLock::new();
+    let table = NEIGHBOURS.get_or_init(|| {
+        let mut table = [0u128; 122];
+        for cell in CellIndex::base_cells() {
+            let row = &mut table[usize::from(u8::from(cell.base_cell()))];
+            for near in cell.grid_disk::<Vec<CellIndex>>(1) {
+                *row |= 1 << u8::from(near.base_cell());
+            }
+        }
+        table
+    });
+    table
+        .get(usize::from(a))
+        .is_some_and(|row| b < 128 && (row >> b) & 1 == 1)
 }
 
 /// A cell's hexagon coordinates in the grid of its base cell, at its own resolution: decode a
@@ -295,6 +323,26 @@ mod tests {
                 (None, None) => prop_assert!(a.index().base_cell().is_pentagon()),
                 other => prop_assert!(false, "one point only: {:?}", other),
             }
+        }
+
+        /// The base-cell shortcut answers what h3o answers, for cells of any two base cells
+        /// (neighbours or not, pentagons included).
+        #[test]
+        fn grid_distance_is_h3o_grid_distance(
+            base_a in 0u8..122, base_b in 0u8..122,
+            digits_a in proptest::collection::vec(0u8..7, 0..=6usize),
+            digits_b in proptest::collection::vec(0u8..7, 0..=6usize),
+        ) {
+            let mut digits_b = digits_b;
+            digits_b.resize(digits_a.len(), 0);
+            let (Ok(a), Ok(b)) = (
+                Cell::try_from(raw_cell_index(base_a, &digits_a)),
+                Cell::try_from(raw_cell_index(base_b, &digits_b)),
+            ) else {
+                return Ok(()); // a deleted pentagon sector
+            };
+            let h3o = a.index().grid_distance(b.index()).ok().and_then(|s| u32::try_from(s).ok());
+            prop_assert_eq!(grid_distance(a, b), h3o);
         }
 
         #[test]
