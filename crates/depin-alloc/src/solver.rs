@@ -190,7 +190,11 @@ impl<'p> Prep<'p> {
                 walk.claimed = walk.claimed.saturating_add(need as u64);
                 self.walk_from[wi] = index_u32(from);
                 let enough = SEARCH_MIN.max(2 * k);
-                let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
+                let mut grouping = Grouping::new(w);
+                let stop = |found: &[Cand]| {
+                    found.last().inspect(|c| grouping.add(&c.attrs));
+                    found.len() >= enough && grouping.enough()
+                };
                 let id = id as usize;
                 let room = &placer.walk_room[id];
                 let judged = scan_walk(
@@ -313,7 +317,7 @@ fn base_len(idx: &Index<'_>, v: &WorkView<'_>) -> usize {
 /// without anti-affinity).
 fn groups(w: &crate::Workload, cands: &[Cand]) -> usize {
     let mut best = cands.len();
-    let mut count = |key: fn(&Attrs) -> u64| {
+    let mut count = |key: AttrKey| {
         let mut vals: Vec<u64> = cands.iter().map(|c| key(&c.attrs)).collect();
         vals.sort_unstable();
         vals.dedup();
@@ -329,6 +333,58 @@ fn groups(w: &crate::Workload, cands: &[Cand]) -> usize {
         count(|x| u64::from(x.energy));
     }
     best
+}
+
+/// One anti-affinity attribute of an asset, as a number.
+type AttrKey = fn(&Attrs) -> u64;
+
+/// Whether candidates found one by one form more groups than `need` replicas ([`groups`] of
+/// them `> need`), counted as they come: of each requested attribute, the distinct values up
+/// to `need + 1` (a search asks after every candidate it finds).
+struct Grouping {
+    /// Per requested attribute (owner, cell, energy): its key, and the distinct values so far.
+    keys: Vec<(AttrKey, Vec<u64>)>,
+    need: usize,
+    added: usize,
+}
+
+impl Grouping {
+    fn new(w: &crate::Workload) -> Self {
+        let mut keys: Vec<(AttrKey, Vec<u64>)> = Vec::new();
+        if w.distinct_owners {
+            keys.push((|x| x.owner, Vec::new()));
+        }
+        if w.distinct_cells_res.is_some() {
+            keys.push((|x| x.cell, Vec::new()));
+        }
+        if w.distinct_energy {
+            keys.push((|x| u64::from(x.energy), Vec::new()));
+        }
+        Grouping {
+            keys,
+            need: usize::from(w.replicas),
+            added: 0,
+        }
+    }
+
+    /// Count one more candidate.
+    fn add(&mut self, x: &Attrs) {
+        self.added += 1;
+        for (key, values) in &mut self.keys {
+            let v = key(x);
+            if values.len() <= self.need && !values.contains(&v) {
+                values.push(v);
+            }
+        }
+    }
+
+    /// Whether the candidates added form more groups than replicas.
+    fn enough(&self) -> bool {
+        if self.keys.is_empty() {
+            return self.added > self.need;
+        }
+        self.keys.iter().all(|(_, values)| values.len() > self.need)
+    }
 }
 
 /// Per-asset, per-dimension multipliers in fixed point (`FP` fractional bits), credits per unit.
@@ -758,7 +814,11 @@ fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Pl
     let mut out = Vec::new();
     let id = id as usize;
     let (walk, room) = (&prep.walks[id], &placer.walk_room[id]);
-    let stop = |found: &[Cand]| found.len() >= enough && groups(w, found) > need;
+    let mut grouping = Grouping::new(w);
+    let stop = |found: &[Cand]| {
+        found.last().inspect(|c| grouping.add(&c.attrs));
+        found.len() >= enough && grouping.enough()
+    };
     let from = prep.walk_from[wi] as usize;
     scan_walk(
         &prep.idx,
