@@ -964,11 +964,15 @@ fn terms_of(list: &[Cand], ai: u32) -> CostTerms {
 /// ejection chain of two) when the pair's cost falls.
 fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
     let p = prep.idx.p;
-    let mut board = Board::new(prep, a);
+    let involved = involved(prep, a);
+    let mut board = Board::new(prep, a, &involved);
     let mut moves = 0;
     for _ in 0..IMPROVE_PASSES {
         let mut improved = false;
         for wi in 0..a.chosen.len() {
+            if !involved[wi] {
+                continue;
+            }
             let w = &p.workloads[wi];
             for r in 0..a.chosen[wi].len() {
                 let (cur, cur_terms) = a.chosen[wi][r];
@@ -1006,6 +1010,44 @@ fn improve(prep: &Prep<'_>, a: &mut Assign) -> u32 {
         }
     }
     moves
+}
+
+/// The workloads local improvement works on: those with a replica that has a cheaper
+/// candidate it does not clash on (it may move there, or eject a replica to make room), and
+/// those with a replica on such a candidate's asset (they may be ejected). The others cannot
+/// move in the first pass, and at full size they are most (56 % of workloads are involved and
+/// 3.5 % of replicas may move, when the first placement takes each workload's cheapest
+/// candidates with room): the board indexes only the involved workloads' candidates and
+/// replicas, so ejections in the second pass see the occupants known at the start.
+fn involved(prep: &Prep<'_>, a: &Assign) -> Vec<bool> {
+    let p = prep.idx.p;
+    let mut target = vec![false; p.assets.len()];
+    let mut involved = vec![false; p.workloads.len()];
+    for (wi, chosen) in a.chosen.iter().enumerate() {
+        let w = &p.workloads[wi];
+        for (r, &(cur, terms)) in chosen.iter().enumerate() {
+            let mut others = None;
+            for c in prep.list(wi) {
+                if c.cost >= terms.total() {
+                    break;
+                }
+                if c.asset == cur {
+                    continue;
+                }
+                let others = others.get_or_insert_with(|| other_attrs(prep, a, wi, r));
+                if !clashes(w, others, &c.attrs) {
+                    target[c.asset as usize] = true;
+                    involved[wi] = true;
+                }
+            }
+        }
+    }
+    for (wi, chosen) in a.chosen.iter().enumerate() {
+        if chosen.iter().any(|&(ai, _)| target[ai as usize]) {
+            involved[wi] = true;
+        }
+    }
+    involved
 }
 
 /// Regret restarts: the workload whose replicas cost the most above its cheapest candidates
@@ -1200,21 +1242,22 @@ impl Window {
 }
 
 impl Board {
-    fn new(prep: &Prep<'_>, a: &Assign) -> Self {
+    /// The board of assignment `a` over the `involved` workloads' candidates and replicas
+    /// (see [`involved`]; the others' candidates have no room flag, and their replicas are in
+    /// no occupant list).
+    fn new(prep: &Prep<'_>, a: &Assign, involved: &[bool]) -> Self {
         let p = prep.idx.p;
         let workload_cands = || {
             (0..prep.views.len())
+                .filter(|&wi| involved[wi])
                 .flat_map(|wi| (prep.start[wi]..prep.start[wi + 1]).map(move |j| (wi, j)))
         };
         let cand_cost: Vec<u64> = prep.cands.iter().map(|c| c.cost).collect();
-        let room: Vec<bool> = workload_cands()
-            .map(|(wi, j)| {
-                fits(
-                    &a.residual[prep.cands[j].asset as usize],
-                    &p.workloads[wi].per_replica,
-                )
-            })
-            .collect();
+        let mut room = vec![false; prep.cands.len()];
+        for (wi, j) in workload_cands() {
+            let free = &a.residual[prep.cands[j].asset as usize];
+            room[j] = fits(free, &p.workloads[wi].per_replica);
+        }
         // Grouped by asset with the indexes only (the grouping reads its items twice), then
         // completed in one pass.
         let (mut naming, naming_start) = group_by(p.assets.len(), || {
@@ -1246,6 +1289,9 @@ impl Board {
         let mut on_asset: Vec<Vec<Occupant>> = vec![Vec::new(); p.assets.len()];
         // Workloads and replicas in index order: every list comes out sorted.
         for (wi, list) in a.chosen.iter().enumerate() {
+            if !involved[wi] {
+                continue;
+            }
             for (r, (ai, terms)) in list.iter().enumerate() {
                 on_asset[*ai as usize].push(Occupant {
                     workload: index_u32(wi),
