@@ -93,6 +93,7 @@ impl<'p> Prep<'p> {
         let used = p.workloads.iter().map(|w| idx.placed_attrs(w)).collect();
         let mut walks = Vec::new();
         let mut walk_ids: BTreeMap<WalkKey, u32> = BTreeMap::new();
+        let mut by_region = BTreeMap::new();
         let walk_of = views
             .iter()
             .map(|v| {
@@ -102,7 +103,7 @@ impl<'p> Prep<'p> {
                 let next_id = index_u32(walks.len());
                 let id = *walk_ids.entry(walk_key(v)).or_insert(next_id);
                 if id == next_id {
-                    walks.push(new_walk(&idx, v));
+                    walks.push(new_walk(&idx, v, &mut by_region));
                 }
                 Some(id)
             })
@@ -279,22 +280,63 @@ fn walk_key(v: &WorkView<'_>) -> WalkKey {
     (v.w.class, cells)
 }
 
-/// The score-ordered walk over `v`'s class-and-region set.
-fn new_walk(idx: &Index<'_>, v: &WorkView<'_>) -> Walk {
+/// The score-ordered walk over `v`'s class-and-region set. `by_region` keeps the sorted
+/// positions of each (class, region cell) made so far: a walk over several regions merges
+/// theirs instead of sorting again (most multi-region walks share their regions with others).
+fn new_walk(idx: &Index<'_>, v: &WorkView<'_>, by_region: &mut BTreeMap<(u8, u64), Vec<u32>>) -> Walk {
     let ci = &idx.classes[&v.w.class];
     if v.w.regions.is_empty() {
         let all = ci.offset..ci.offset + index_u32(ci.by_score.len());
         return Walk::new(all.collect(), &ci.mean_per, false);
     }
-    // The positions of the region runs' assets, sorted once (deduplicated: regions may
-    // overlap); the same set as `base_set`, without ordering it by index first.
-    let mut order: Vec<u32> = Vec::new();
-    for run in ci.region_runs(&v.regions) {
-        order.extend(ci.by_cell[run].iter().map(|&ai| idx.pos[ai as usize]));
+    let mut cells = v.regions.clone();
+    cells.sort_unstable_by_key(|c| c.to_u64());
+    cells.dedup_by_key(|c| c.to_u64());
+    for region in &cells {
+        by_region.entry((v.w.class, region.to_u64())).or_insert_with(|| {
+            // The positions of the region's runs (one per resolution), sorted once.
+            let mut order: Vec<u32> = Vec::new();
+            for run in ci.region_runs(std::slice::from_ref(region)) {
+                order.extend(ci.by_cell[run].iter().map(|&ai| idx.pos[ai as usize]));
+            }
+            order.sort_unstable();
+            order
+        });
     }
-    order.sort_unstable();
+    let lists: Vec<&[u32]> = cells
+        .iter()
+        .map(|region| by_region[&(v.w.class, region.to_u64())].as_slice())
+        .collect();
+    // Their union, in order (regions may overlap: duplicates dropped).
+    let mut order: Vec<u32> = match lists.as_slice() {
+        [one] => one.to_vec(),
+        [a, b] => merged(a, b),
+        many => {
+            let mut all: Vec<u32> = many.concat();
+            all.sort_unstable();
+            all
+        }
+    };
     order.dedup();
     Walk::new(order, &ci.mean_per, true)
+}
+
+/// Two ascending lists merged into one, ascending.
+fn merged(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Candidates by cost, then asset id, then index.

@@ -210,6 +210,47 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Sets larger than the allocator judges in full (256 assets) are searched through walks
+    /// at each workload's turn: the solutions stay valid and deterministic, never behind
+    /// greedy, blind to the order of regions and exclusions, and above the lower bound; with
+    /// regions over two metros, nested regions, exclusions and contention.
+    #[test]
+    fn walked_sets_give_valid_deterministic_solutions(
+        seed in any::<u64>(), unit in prop::sample::select(vec![20u64, 60, 300]),
+    ) {
+        let mut p = problem(&spec(seed, 2_400, 300, unit, 1, 2));
+        for (i, w) in p.workloads.iter_mut().enumerate() {
+            if i % 3 == 0 {
+                w.exclude.extend([i as u32 * 5, i as u32 * 11 % 2_400]);
+            }
+            if i % 4 == 1 && let Some(&first) = w.regions.first() {
+                let cell = depin_geo::Cell::try_from(first).expect("the generator's cells are valid");
+                if let Some(parent) = cell.parent(cell.resolution() - 1) {
+                    w.regions.push(parent.to_u64());
+                }
+            }
+        }
+        let s = solve(&p);
+        let g = greedy(&p);
+        prop_assert_eq!(check(&p, &s), Ok(()), "seed {}", seed);
+        prop_assert_eq!(check(&p, &g), Ok(()), "seed {}", seed);
+        independent_checks(&p, &s);
+        prop_assert!(placed_vector(&p, &s) >= placed_vector(&p, &g), "seed {}", seed);
+        let mut q = p.clone();
+        for w in &mut q.workloads {
+            w.regions.reverse();
+            w.exclude.reverse();
+        }
+        prop_assert_eq!(&s, &solve(&q), "seed {}", seed);
+        if let Some(lb) = lower_bound(&p) && s.unplaced.is_empty() {
+            prop_assert!(lb <= s.total_cost, "seed {}: bound {} > solve {}", seed, lb, s.total_cost);
+        }
+    }
+}
+
 /// Over many contended instances solve beats greedy on cost in aggregate (printed with
 /// `--nocapture`: the mean improvement).
 #[test]
