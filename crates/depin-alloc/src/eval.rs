@@ -331,7 +331,9 @@ impl<'p> Index<'p> {
             let cell_keys = by_cell.iter().map(|&i| p.assets[i as usize].cell).collect();
             let mut gpu_models = BTreeMap::new();
             for &i in &by_cell {
-                *gpu_models.entry(p.assets[i as usize].gpu_model).or_insert(0) += 1;
+                *gpu_models
+                    .entry(p.assets[i as usize].gpu_model)
+                    .or_insert(0) += 1;
             }
             classes.insert(
                 class,
@@ -456,10 +458,10 @@ fn distance_term(p: &Problem, cell: Option<Spot>, v: &WorkView<'_>) -> Result<u6
     Ok(u64::try_from(scaled).unwrap_or(u64::MAX))
 }
 
-/// An asset's tier, uptime, green flag and minimum lease in four bytes of at most 127 each,
-/// rounded so that [`Gate::may_pass`] never turns away an asset that those stages admit: the
-/// asset may pass when every byte is at least the workload's [`Gate::bar`]'s, the same test
-/// as free capacity against a replica (the solver tests both in one word). Candidate search
+/// An asset's tier, uptime, green flag and minimum lease in four bytes of at most 127 each:
+/// the asset may pass those stages when every byte is at least the workload's
+/// [`Gate::bar`]'s, the same test as free capacity against a replica (the solver tests both in
+/// one word), and the rounding never turns away an asset that the stages admit. Candidate search
 /// reads gates in walk order and passes over most assets no workload can take (a long
 /// minimum lease, a low tier: they keep their room) without reading their records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -574,7 +576,9 @@ impl Index<'_> {
                 // The class's run of `hot`, read in sequence (the counts, and what `passed`
                 // yields below, do not depend on the order).
                 let first = ci.offset as usize;
-                self.hot[first..first + ci.by_score.len()].iter().for_each(judge);
+                self.hot[first..first + ci.by_score.len()]
+                    .iter()
+                    .for_each(judge);
             } else {
                 // Only the assets inside the regions are read: the others fail at the region
                 // stage, so they only count for the class stage, which is counted here without
@@ -725,4 +729,3 @@ pub fn judge(p: &Problem, workload: u32, asset: u32) -> Result<CostTerms, Why> {
     let cell = Spot::of(p.assets[asset as usize].cell);
     judge_with(p, cell, &v, asset)
 }
-

@@ -283,7 +283,11 @@ fn walk_key(v: &WorkView<'_>) -> WalkKey {
 /// The score-ordered walk over `v`'s class-and-region set. `by_region` keeps the sorted
 /// positions of each (class, region cell) made so far: a walk over several regions merges
 /// theirs instead of sorting again (most multi-region walks share their regions with others).
-fn new_walk(idx: &Index<'_>, v: &WorkView<'_>, by_region: &mut BTreeMap<(u8, u64), Vec<u32>>) -> Walk {
+fn new_walk(
+    idx: &Index<'_>,
+    v: &WorkView<'_>,
+    by_region: &mut BTreeMap<(u8, u64), Vec<u32>>,
+) -> Walk {
     let ci = &idx.classes[&v.w.class];
     if v.w.regions.is_empty() {
         let all = ci.offset..ci.offset + index_u32(ci.by_score.len());
@@ -293,15 +297,17 @@ fn new_walk(idx: &Index<'_>, v: &WorkView<'_>, by_region: &mut BTreeMap<(u8, u64
     cells.sort_unstable_by_key(|c| c.to_u64());
     cells.dedup_by_key(|c| c.to_u64());
     for region in &cells {
-        by_region.entry((v.w.class, region.to_u64())).or_insert_with(|| {
-            // The positions of the region's runs (one per resolution), sorted once.
-            let mut order: Vec<u32> = Vec::new();
-            for run in ci.region_runs(std::slice::from_ref(region)) {
-                order.extend(ci.by_cell[run].iter().map(|&ai| idx.pos[ai as usize]));
-            }
-            order.sort_unstable();
-            order
-        });
+        by_region
+            .entry((v.w.class, region.to_u64()))
+            .or_insert_with(|| {
+                // The positions of the region's runs (one per resolution), sorted once.
+                let mut order: Vec<u32> = Vec::new();
+                for run in ci.region_runs(std::slice::from_ref(region)) {
+                    order.extend(ci.by_cell[run].iter().map(|&ai| idx.pos[ai as usize]));
+                }
+                order.sort_unstable();
+                order
+            });
     }
     let lists: Vec<&[u32]> = cells
         .iter()
@@ -1902,7 +1908,9 @@ mod tests {
                             u64::from(Capped::MAX & 0x7f7f_7f7f) | u64::from(Gate::of(&a).0) << 32;
                         for &min_uptime_permille in &uptimes {
                             for &duration_epochs in &leases {
-                                for (min_tier, green_only) in [(0, false), (2, false), (0, true), (201, false)] {
+                                for (min_tier, green_only) in
+                                    [(0, false), (2, false), (0, true), (201, false)]
+                                {
                                     let w = Workload {
                                         min_uptime_permille,
                                         duration_epochs,
@@ -1914,7 +1922,10 @@ mod tests {
                                     let pass = passes(&w, &a);
                                     let bar = u64::from(Gate::bar(&w).0) << 32;
                                     let may = holds_and_admits(word, bar);
-                                    assert!(may || !pass, "{a:?} passes {w:?} but its gate says no");
+                                    assert!(
+                                        may || !pass,
+                                        "{a:?} passes {w:?} but its gate says no"
+                                    );
                                     turned_away += u32::from(!may);
                                     rejected += u32::from(!pass);
                                 }
@@ -1926,6 +1937,9 @@ mod tests {
         }
         // The gate does its job: it turns away most assets the stages reject (here, with
         // values chosen at its rounding edges, 92 %).
-        assert!(turned_away * 100 >= rejected * 85, "{turned_away} of {rejected}");
+        assert!(
+            turned_away * 100 >= rejected * 85,
+            "{turned_away} of {rejected}"
+        );
     }
 }
