@@ -70,8 +70,10 @@ struct Prep<'p> {
     walk_of: Vec<Option<u32>>,
     /// Per workload with a walk: where its search started (its contention frontier).
     walk_from: Vec<u32>,
-    /// Per walk: the [`Gate`]s of its assets, in walk order.
-    walk_gates: Vec<Vec<u32>>,
+    /// Per position of [`Index::hot`]: its asset's free capacity capped and its [`Gate`], the
+    /// first word of its walk entries (a compact copy: walks gather from it, not from the
+    /// records).
+    first_words: Vec<RoomAndGate>,
     /// The places of each position of [`Index::hot`] in the walks, as (walk id, index in its
     /// order): those of position `at` are `in_walks[in_walks_start[at]..in_walks_start[at + 1]]`.
     in_walks: Vec<(u32, u32)>,
@@ -117,20 +119,15 @@ impl<'p> Prep<'p> {
                     .map(move |(k, &at)| (at as usize, (id, index_u32(k))))
             })
         });
-        let walk_gates = walks
+        let first_words = idx
+            .hot
             .iter()
-            .map(|walk| {
-                let hot = &idx.hot;
-                walk.order
-                    .iter()
-                    .map(|&at| Gate::of(&hot[at as usize].a).0)
-                    .collect()
-            })
+            .map(|h| u64::from(capped(&h.a.free)) | u64::from(Gate::of(&h.a).0) << 32)
             .collect();
         Prep {
             idx,
             views,
-            walk_gates,
+            first_words,
             cands: Vec::new(),
             start: vec![0],
             floor: Vec::with_capacity(p.workloads.len()),
@@ -918,14 +915,10 @@ impl Placer {
         let walk_room = prep
             .walks
             .iter()
-            .zip(&prep.walk_gates)
-            .map(|(walk, gates)| {
+            .map(|walk| {
                 walk.order
                     .iter()
-                    .zip(gates)
-                    .map(|(&at, &gate)| {
-                        u64::from(capped(&prep.idx.hot[at as usize].a.free)) | u64::from(gate) << 32
-                    })
+                    .map(|&at| prep.first_words[at as usize])
                     .collect()
             })
             .collect();
