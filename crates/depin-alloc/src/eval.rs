@@ -31,9 +31,13 @@ pub(crate) struct Attrs {
 
 /// The anti-affinity attributes of asset `a` for workload `w`.
 pub(crate) fn attrs(w: &Workload, a: &Asset) -> Attrs {
+    attrs_decoded(w, a, Cell::try_from(a.cell).ok())
+}
+
+/// [`attrs`] given the asset's cell already decoded (`None`: not a valid cell).
+pub(crate) fn attrs_decoded(w: &Workload, a: &Asset, decoded: Option<Cell>) -> Attrs {
     let cell = match w.distinct_cells_res {
-        Some(res) => Cell::try_from(a.cell)
-            .ok()
+        Some(res) => decoded
             .and_then(|c| c.parent(res))
             .map_or(a.cell, Cell::to_u64),
         None => 0,

@@ -4,7 +4,9 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::eval::{Attrs, Gate, Index, Walk, WorkView, attrs, fits, floor_cost, index_u32, slots};
+use crate::eval::{
+    Attrs, Gate, Index, Walk, WorkView, attrs, attrs_decoded, fits, floor_cost, index_u32, slots,
+};
 use crate::select::{clashes, pick};
 use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplaced, Why};
 
@@ -265,7 +267,7 @@ fn cand(idx: &Index<'_>, v: &WorkView<'_>, at: u32, in_region: bool) -> Option<C
         id: a.id,
         cost: terms.total(),
         terms,
-        attrs: attrs(v.w, a),
+        attrs: attrs_decoded(v.w, a, h.cell.map(|s| s.cell)),
     })
 }
 
