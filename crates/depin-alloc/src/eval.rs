@@ -151,6 +151,34 @@ pub(crate) struct Index<'p> {
     /// order: a walk reads them in ascending positions (its whole run when it has no region),
     /// not scattered over the asset array.
     pub hot: Vec<Hot>,
+    /// The [`PriceFloor`] of each entry of [`Index::hot`], in step.
+    pub price_floors: Vec<PriceFloor>,
+}
+
+/// An asset's prices per dimension and missing uptime in two bytes each, rounded down (at most
+/// 65,535): [`PriceFloor::cost`] is at most the price and reliability terms of a replica there.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PriceFloor([u16; DIMS + 1]);
+
+impl PriceFloor {
+    /// The floor of asset `a`.
+    pub(crate) fn of(a: &Asset) -> Self {
+        let mut out = [0u16; DIMS + 1];
+        for d in 0..DIMS {
+            out[d] = u16::try_from(a.price[d]).unwrap_or(u16::MAX);
+        }
+        out[DIMS] = 1000u16.saturating_sub(a.uptime_permille.min(1000));
+        PriceFloor(out)
+    }
+
+    /// At most the price plus reliability terms of a replica of `per` on the asset.
+    pub(crate) fn cost(&self, per: &crate::Units, cost: &CostParams) -> u64 {
+        let mut sum = u64::from(self.0[DIMS]).saturating_mul(cost.reliability_penalty_per_permille);
+        for d in 0..DIMS {
+            sum = sum.saturating_add(u64::from(self.0[d]).saturating_mul(per[d]));
+        }
+        sum
+    }
 }
 
 /// An asset as candidate search reads it, in [`Index::hot`].
@@ -358,6 +386,7 @@ impl<'p> Index<'p> {
             cells,
             classes,
             pos,
+            price_floors: hot.iter().map(|h| PriceFloor::of(&h.a)).collect(),
             hot,
         }
     }
@@ -732,4 +761,39 @@ pub fn judge(p: &Problem, workload: u32, asset: u32) -> Result<CostTerms, Why> {
     let v = WorkView::new(&p.workloads[workload as usize]);
     let cell = Spot::of(p.assets[asset as usize].cell);
     judge_with(p, cell, &v, asset)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{PriceFloor, price_term, reliability_term};
+    use crate::{Asset, CostParams};
+
+    /// A price per dimension: small, near the two-byte cap, or huge.
+    fn price() -> impl Strategy<Value = u64> {
+        prop_oneof![0u64..100, 65_000u64..70_000, Just(u64::MAX)]
+    }
+
+    proptest! {
+        /// A price floor never exceeds the price and reliability terms it stands for (a search
+        /// passes an asset over when its floor is above the K-th cheapest found), and equals
+        /// them when no price reaches the cap.
+        #[test]
+        fn a_price_floor_is_at_most_the_terms(
+            prices in proptest::array::uniform4(price()),
+            per in proptest::array::uniform4(prop_oneof![Just(0u64), 1u64..200, Just(u64::MAX / 3)]),
+            uptime_permille in 0u16..1_200,
+            penalty in prop_oneof![0u64..10, Just(u64::MAX / 7)],
+        ) {
+            let a = Asset { price: prices, uptime_permille, ..Asset::default() };
+            let cost = CostParams { distance_penalty_per_km: 0, reliability_penalty_per_permille: penalty };
+            let floor = PriceFloor::of(&a).cost(&per, &cost);
+            let terms = price_term(&a, &per).saturating_add(reliability_term(&a, &cost));
+            prop_assert!(floor <= terms, "{} > {}", floor, terms);
+            if prices.iter().all(|&p| p < 65_535) && per.iter().all(|&u| u < 200) && penalty < 10 {
+                prop_assert_eq!(floor, terms);
+            }
+        }
+    }
 }

@@ -14,12 +14,14 @@ use crate::{CostTerms, DIMS, Placement, Problem, Solution, Stats, Units, Unplace
 const K_MIN: usize = 8;
 /// Walk entries a search tests for room and gate at a time (at most 64: one bit each).
 const SCAN_CHUNK: usize = 64;
-/// Feasible assets with room a walk search finds at least before it stops (when its walk has
-/// them), from which a workload keeps its candidates. The search reads the walk in
-/// class-mean price order, so the workload's own cheapest assets lie scattered along it: at
-/// 100k × 100k, 16 gave a total cost of 349 M, 32 gives 244 M and 64 gives 208 M for
-/// ≈ 0.4 s more (BENCHMARKS.md).
-const SEARCH_MIN: usize = 32;
+/// Assets with room a walk search sees at least before it stops (when its walk has them):
+/// feasible ones, and ones whose price floor shows them dearer than the K cheapest feasible
+/// found so far (passed over without reading their records). The workload keeps the K
+/// cheapest. The search reads the walk in class-mean price order, so the workload's own
+/// cheapest assets lie scattered along it: at 100k × 100k, 32 gives a total cost of 248 M,
+/// 40 gives 231 M and 48 gives 218 M, each ≈ 5 % slower than the one before
+/// (BENCHMARKS.md).
+const SEARCH_MIN: usize = 40;
 /// A workload whose class-and-region set has at most this many assets has every one of them
 /// judged; larger sets are walked in price-score order from the contention frontier.
 const FULL_SCAN_MAX: usize = 256;
@@ -191,9 +193,9 @@ impl<'p> Prep<'p> {
                 self.walk_from[wi] = index_u32(from);
                 let enough = SEARCH_MIN.max(2 * k);
                 let mut grouping = Grouping::new(w);
-                let stop = |found: &[Cand]| {
-                    found.last().inspect(|c| grouping.add(&c.attrs));
-                    found.len() >= enough && grouping.enough()
+                let stop = |new: Option<&Cand>, seen: usize| {
+                    new.inspect(|c| grouping.add(&c.attrs));
+                    seen >= enough && grouping.enough()
                 };
                 let id = id as usize;
                 let room = &placer.walk_room[id];
@@ -204,6 +206,7 @@ impl<'p> Prep<'p> {
                     room,
                     &placer.residual,
                     v,
+                    k,
                     &mut feasible,
                     stop,
                 );
@@ -792,8 +795,11 @@ fn holds(free: Capped, per: Capped) -> bool {
 
 /// Scan `walk` for `v` from position `from` to its end, then from its start: the assets with
 /// room for a replica in `residual` (`room`: the same capped, in walk order, with their gates)
-/// are judged, and the feasible ones appended to `out`, until
-/// `stop(out)`. Returns how many were judged.
+/// are judged, and the feasible ones appended to `out`, until `stop(new, seen)` (`new`: the
+/// feasible asset just found, or `None` for one passed over; `seen`: both so far). Once `keep`
+/// are found, an asset whose price floor is above the `keep`-th cheapest found is passed
+/// over without judging it: it cannot be among them. Returns how many assets with room were
+/// met.
 #[allow(
     clippy::too_many_arguments,
     reason = "the scan's inputs, all read-only but `out`"
@@ -805,14 +811,17 @@ fn scan_walk(
     room: &[RoomAndGate],
     residual: &[Units],
     v: &WorkView<'_>,
+    keep: usize,
     out: &mut Vec<Cand>,
-    mut stop: impl FnMut(&[Cand]) -> bool,
+    mut stop: impl FnMut(Option<&Cand>, usize) -> bool,
 ) -> usize {
     let per = &v.w.per_replica;
     let per_capped = capped(per);
     let capped_exact = capped_is_exact(per);
     let bar = u64::from(per_capped) | u64::from(Gate::bar(v.w).0) << 32;
     let mut judged = 0;
+    let mut best: Vec<u64> = Vec::with_capacity(keep.min(64) + 1);
+    let mut dropped = 0;
     let from = from.min(walk.order.len());
     for range in [from..walk.order.len(), 0..from] {
         // A chunk at a time: first, without branches, which of its assets have room and pass
@@ -833,12 +842,25 @@ fn scan_walk(
                 if !capped_exact && !fits(&residual[idx.hot[at as usize].ai as usize], per) {
                     continue; // a replica of more than `CAP` units in some dimension
                 }
-                if let Some(c) = cand(idx, v, at, walk.in_region) {
-                    out.push(c);
-                    if stop(out) {
-                        // The assets with room up to this one were judged.
-                        return judged + (with_room & (u64::MAX >> (63 - i))).count_ones() as usize;
+                let done = if best.len() >= keep
+                    && idx.price_floors[at as usize].cost(per, &idx.p.cost) > best[keep - 1]
+                {
+                    dropped += 1;
+                    stop(None, out.len() + dropped)
+                } else if let Some(c) = cand(idx, v, at, walk.in_region) {
+                    let place = best.partition_point(|&x| x <= c.cost);
+                    if place < keep {
+                        best.insert(place, c.cost);
+                        best.truncate(keep);
                     }
+                    out.push(c);
+                    stop(out.last(), out.len() + dropped)
+                } else {
+                    false
+                };
+                if done {
+                    // The assets with room up to this one were judged.
+                    return judged + (with_room & (u64::MAX >> (63 - i))).count_ones() as usize;
                 }
             }
             judged += with_room.count_ones() as usize;
@@ -862,9 +884,9 @@ fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Pl
     let id = id as usize;
     let (walk, room) = (&prep.walks[id], &placer.walk_room[id]);
     let mut grouping = Grouping::new(w);
-    let stop = |found: &[Cand]| {
-        found.last().inspect(|c| grouping.add(&c.attrs));
-        found.len() >= enough && grouping.enough()
+    let stop = |new: Option<&Cand>, seen: usize| {
+        new.inspect(|c| grouping.add(&c.attrs));
+        seen >= enough && grouping.enough()
     };
     let from = prep.walk_from[wi] as usize;
     scan_walk(
@@ -874,6 +896,7 @@ fn fallback_candidates(prep: &Prep<'_>, wi: usize, v: &WorkView<'_>, placer: &Pl
         room,
         &placer.residual,
         v,
+        usize::MAX,
         &mut out,
         stop,
     );
