@@ -171,13 +171,10 @@ impl PriceFloor {
         PriceFloor(out)
     }
 
-    /// At most the price plus reliability terms of a replica of `per` on the asset.
+    /// At most the price plus reliability terms of a replica of `per` on the asset (the
+    /// [`floor_cost`] of its rounded-down profile).
     pub(crate) fn cost(&self, per: &crate::Units, cost: &CostParams) -> u64 {
-        let mut sum = u64::from(self.0[DIMS]).saturating_mul(cost.reliability_penalty_per_permille);
-        for d in 0..DIMS {
-            sum = sum.saturating_add(u64::from(self.0[d]).saturating_mul(per[d]));
-        }
-        sum
+        floor_cost(&self.0.map(u64::from), per, cost)
     }
 }
 
