@@ -218,14 +218,17 @@ impl<'p> Prep<'p> {
         if keep < feasible.len() {
             feasible.select_nth_unstable_by(keep, cand_order);
         }
-        if w.has_anti_affinity() && keep < feasible.len() && groups(w, &feasible[..keep]) <= need {
+        if w.has_anti_affinity()
+            && keep < feasible.len()
+            && !Grouping::of(w, &feasible[..keep]).enough()
+        {
             // Extend to the shortest prefix with more groups than replicas (binary search over
             // the whole list in order: the group count only grows with the prefix).
             feasible.sort_unstable_by(cand_order);
             let (mut lo, mut hi) = (keep, feasible.len());
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                if groups(w, &feasible[..mid]) > need {
+                if Grouping::of(w, &feasible[..mid]).enough() {
                     hi = mid
                 } else {
                     lo = mid + 1
@@ -363,34 +366,13 @@ fn base_len(idx: &Index<'_>, v: &WorkView<'_>) -> usize {
     ci.region_runs(&v.regions).map(|run| run.len()).sum()
 }
 
-/// The fewest distinct values over `w`'s requested attributes among `cands` (their count
-/// without anti-affinity).
-fn groups(w: &crate::Workload, cands: &[Cand]) -> usize {
-    let mut best = cands.len();
-    let mut count = |key: AttrKey| {
-        let mut vals: Vec<u64> = cands.iter().map(|c| key(&c.attrs)).collect();
-        vals.sort_unstable();
-        vals.dedup();
-        best = best.min(vals.len());
-    };
-    if w.distinct_owners {
-        count(|x| x.owner);
-    }
-    if w.distinct_cells_res.is_some() {
-        count(|x| x.cell);
-    }
-    if w.distinct_energy {
-        count(|x| u64::from(x.energy));
-    }
-    best
-}
-
 /// One anti-affinity attribute of an asset, as a number.
 type AttrKey = fn(&Attrs) -> u64;
 
-/// Whether candidates found one by one form more groups than `need` replicas ([`groups`] of
-/// them `> need`), counted as they come: of each requested attribute, the distinct values up
-/// to `need + 1` (a search asks after every candidate it finds).
+/// Whether candidates form more anti-affinity groups than the workload has replicas (without
+/// anti-affinity: more candidates than replicas), counted as they come: of each requested
+/// attribute, the distinct values up to `replicas + 1` (a search asks after every candidate it
+/// finds).
 struct Grouping {
     /// Per requested attribute (owner, cell, energy): its key, and the distinct values so far.
     keys: Vec<(AttrKey, Vec<u64>)>,
@@ -415,6 +397,15 @@ impl Grouping {
             need: usize::from(w.replicas),
             added: 0,
         }
+    }
+
+    /// The grouping of `cands` for workload `w`.
+    fn of(w: &crate::Workload, cands: &[Cand]) -> Self {
+        let mut grouping = Grouping::new(w);
+        for c in cands {
+            grouping.add(&c.attrs);
+        }
+        grouping
     }
 
     /// Count one more candidate.
